@@ -1,0 +1,67 @@
+"""EWP errors a partner can cause, and the one place that turns them into ``<error-response>``.
+
+Spec: ewp-specs-architecture v1.15, "Error handling": 4xx answers SHOULD carry an ``error-response``
+document with a ``developer-message``; 401/403/405/400/409 as the situation says.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from ewp_node.xml.ns import COMMON, XML_LANG, q
+
+
+class EwpError(Exception):
+    """An error answered to the partner with an ``<error-response>`` document."""
+
+    status: int = 500
+
+    def __init__(self, developer_message: str, *, user_message: str | None = None) -> None:
+        super().__init__(developer_message)
+        self.developer_message = developer_message
+        self.user_message = user_message
+
+
+class BadRequest(EwpError):
+    status = 400
+
+
+class Unauthorized(EwpError):
+    """Used by the security layer only: it owns the whole 401 answer (challenge headers included)."""
+
+    status = 401
+
+
+class Forbidden(EwpError):
+    status = 403
+
+
+class NotFound(EwpError):
+    status = 404
+
+
+class MethodNotAllowed(EwpError):
+    status = 405
+
+
+class NotAcceptable(EwpError):
+    status = 406
+
+
+class Conflict(EwpError):
+    status = 409
+
+
+class UnsupportedMediaType(EwpError):
+    status = 415
+
+
+def build_error_response(developer_message: str, user_message: str | None = None) -> etree._Element:
+    """Build the common ``<error-response>`` element (architecture common-types.xsd)."""
+    root = etree.Element(q(COMMON, "error-response"), nsmap={None: COMMON})
+    etree.SubElement(root, q(COMMON, "developer-message")).text = developer_message
+    if user_message:
+        msg = etree.SubElement(root, q(COMMON, "user-message"))
+        msg.set(XML_LANG, "en")
+        msg.text = user_message
+    return root
