@@ -6,9 +6,19 @@ document with a ``developer-message``; 401/403/405/400/409 as the situation says
 
 from __future__ import annotations
 
+import logging
+import uuid
+from typing import TYPE_CHECKING
+
 from lxml import etree
+from werkzeug.exceptions import HTTPException
 
 from ewp_node.xml.ns import COMMON, XML_LANG, q
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
+
+log = logging.getLogger(__name__)
 
 
 class EwpError(Exception):
@@ -65,3 +75,27 @@ def build_error_response(developer_message: str, user_message: str | None = None
         msg.set(XML_LANG, "en")
         msg.text = user_message
     return root
+
+
+def install_error_handlers(app: Flask) -> None:
+    """The one error handler: EWP errors and HTTP errors become ``<error-response>``; anything else is a
+    500 with a trace id in the log and in the message, never a traceback on the wire."""
+    from ewp_node.responses import xml_response
+
+    @app.errorhandler(EwpError)
+    def _ewp_error(exc: EwpError) -> Response:
+        return xml_response(build_error_response(exc.developer_message, exc.user_message), exc.status)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        response = xml_response(build_error_response(exc.description or exc.name), status)
+        if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        trace_id = uuid.uuid4().hex[:12]
+        log.exception("internal error, trace id %s", trace_id)
+        return xml_response(build_error_response(f"internal error, trace id {trace_id}"), 500)

@@ -1,0 +1,120 @@
+"""``ApiSpec``: what one EWP API is, declared once per handler module.
+
+The same object drives the routes, the parameter bounds the handler enforces and the manifest entry that
+advertises them, so the advertised ``max-*`` and the enforced one cannot drift apart (STYLE.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Union
+
+from lxml import etree
+
+if TYPE_CHECKING:
+    from ewp_node.config import Settings
+    from ewp_node.context import NodeContext
+    from ewp_node.params import Params
+    from ewp_node.security.caller import Caller
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One URL of the API: the manifest element that carries it and the path we serve it under."""
+
+    element: str
+    path: str
+    methods: tuple[str, ...] = ("GET", "POST")
+    #: ``form``: parameters (query or form body); ``xml``: a raw XML request body (update endpoints).
+    body: str = "form"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A ``max-*`` element: advertised in the manifest and enforced by the handler (``Settings.limits``)."""
+
+    element: str
+    default: int
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A fixed simple element of the manifest entry, e.g. ``<supports-modified-since>true</...>``."""
+
+    element: str
+    value: str
+
+
+ManifestItem = Union[Endpoint, Limit, Flag]
+
+
+@dataclass(frozen=True)
+class FileBody:
+    """A non-XML answer (File API): the bytes and their real media type."""
+
+    content: bytes
+    media_type: str
+
+
+@dataclass(frozen=True)
+class EwpRequest:
+    """What a handler receives: parsed parameters, the verified caller and the node's services."""
+
+    params: Params
+    caller: Caller
+    ctx: NodeContext
+    #: The HEI whose URL was called (multi-HEI nodes publish one URL set per HEI), or None.
+    url_hei: str | None = None
+    #: Raw body of ``xml`` endpoints (already decrypted and digest-checked).
+    body: bytes = b""
+
+    def served_heis(self) -> frozenset[str]:
+        """The HEIs this request may ask about: the URL's HEI, or every HEI the node covers."""
+        return frozenset({self.url_hei}) if self.url_hei else self.ctx.settings.hei_ids
+
+
+View = Callable[[EwpRequest], Union[etree._Element, FileBody]]
+
+
+@dataclass(frozen=True)
+class ApiSpec:
+    """One EWP API as this node implements it.
+
+    :param name: local name of the manifest entry element (``echo``, ``institutions``...).
+    :param version: the spec version implemented, ``x.y.z`` only (the manifest XSD rejects suffixes).
+    :param namespace: the manifest-entry namespace of that major version.
+    :param items: the entry's children in the order the entry's XSD wants them.
+    :param anonymous: whether clients may call without authentication (``<anonymous/>``).
+    :param http_security: whether the entry has an ``<http-security>`` child at all (CNR-less APIs may not).
+    """
+
+    name: str
+    version: str
+    namespace: str
+    items: tuple[ManifestItem, ...]
+    anonymous: bool = False
+    http_security: bool = True
+    views: dict[str, View] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def endpoints(self) -> tuple[Endpoint, ...]:
+        return tuple(i for i in self.items if isinstance(i, Endpoint))
+
+    def endpoint(self, element: str) -> Callable[[View], View]:
+        """Decorator binding a view to the endpoint whose URL lives in manifest element ``element``."""
+        if element not in {e.element for e in self.endpoints}:
+            raise ValueError(f"{self.name} has no endpoint {element!r}")
+
+        def register(view: View) -> View:
+            self.views[element] = view
+            return view
+
+        return register
+
+    def limit(self, settings: Settings, element: str) -> int:
+        """The ``max-*`` value advertised and enforced."""
+        for item in self.items:
+            if isinstance(item, Limit) and item.element == element:
+                return settings.limit(element, item.default)
+        raise KeyError(f"{self.name} declares no limit {element!r}")

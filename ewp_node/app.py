@@ -1,0 +1,146 @@
+"""Flask app factory: wires settings, store, registry, security and the enabled handlers."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from types import ModuleType
+from urllib.parse import parse_qsl
+
+from flask import Flask, Response, g, request
+
+from ewp_node.api import ApiSpec, Endpoint, EwpRequest, FileBody
+from ewp_node.context import NodeContext
+from ewp_node.errors import BadRequest, EwpError, NotFound, install_error_handlers
+from ewp_node.manifest import MANIFEST_PATH, build_manifest
+from ewp_node.params import Params
+from ewp_node.responses import serialize, xml_response
+from ewp_node.security import middleware
+from ewp_node.security.keys import public_key_b64
+from ewp_node.store.audit import Direction, Exchange
+
+log = logging.getLogger(__name__)
+
+
+def enabled_apis(modules: Sequence[ModuleType] | None = None) -> list[ApiSpec]:
+    if modules is None:
+        import handlers
+
+        modules = handlers.ENABLED
+    return [module.API for module in modules]
+
+
+def manifest_bytes(ctx: NodeContext, hei_id: str | None = None) -> bytes:
+    """The manifest of one covered HEI (the first one by default), as served."""
+    settings = ctx.settings
+    hei = next((h for h in settings.heis if h.id == (hei_id or settings.heis[0].id)), None)
+    if hei is None:
+        raise NotFound(f"this node does not cover HEI {hei_id!r}")
+    element = build_manifest(settings, enabled_apis(), hei,
+                             public_key_b64(ctx.client_key.private.public_key()),
+                             public_key_b64(ctx.server_key.private.public_key()))
+    return serialize(element)
+
+
+def _params(endpoint: Endpoint, body: bytes) -> Params:
+    if request.method == "GET":
+        return Params(request.args.items(multi=True))
+    if endpoint.body == "xml":
+        return Params(())
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the form body is not UTF-8") from None
+    return Params(parse_qsl(text, keep_blank_values=True))
+
+
+def _render(ctx: NodeContext, result: object) -> Response:
+    if isinstance(result, FileBody):
+        return Response(result.content, content_type=result.media_type)
+    if ctx.schemas is not None:
+        ctx.schemas.validate(result)  # type: ignore[arg-type]
+    return xml_response(result)  # type: ignore[arg-type]
+
+
+def _make_view(ctx: NodeContext, api: ApiSpec, endpoint: Endpoint):  # type: ignore[no-untyped-def]
+    view = api.views[endpoint.element]
+
+    def dispatch(url_hei: str | None = None) -> Response:
+        if url_hei is not None and url_hei not in ctx.settings.hei_ids:
+            raise NotFound(f"this node does not cover HEI {url_hei!r}")
+        body = request.get_data(cache=True)
+        caller = middleware.authenticate(ctx, request, body, anonymous_allowed=api.anonymous)
+        g.ewp_caller = caller
+        ewp_request = EwpRequest(params=_params(endpoint, body), caller=caller, ctx=ctx, url_hei=url_hei,
+                                 body=body if endpoint.body == "xml" else b"")
+        return _render(ctx, view(ewp_request))
+
+    dispatch.__name__ = f"{api.name}_{endpoint.element}".replace("-", "_")
+    return dispatch
+
+
+def _register_api(app: Flask, ctx: NodeContext, api: ApiSpec) -> None:
+    for endpoint in api.endpoints:
+        view = _make_view(ctx, api, endpoint)
+        rules = [f"/ewp/{endpoint.path}"]
+        if ctx.settings.multi_hei:
+            rules.append(f"/hei/<url_hei>/ewp/{endpoint.path}")
+        for rule in rules:
+            app.add_url_rule(rule, endpoint=f"{api.name}:{endpoint.element}:{rule}", view_func=view,
+                             methods=list(endpoint.methods), provide_automatic_options=False)
+
+
+def _audit(ctx: NodeContext, response: Response) -> None:
+    api = g.get("ewp_api")
+    if api is None:
+        return
+    caller = g.get("ewp_caller")
+    heis = sorted(caller.hei_ids) if caller is not None else []
+    message = None
+    if response.status_code >= 400:
+        message = response.headers.get("X-EWP-Verification-Message") or response.status
+    ctx.audit.record(Exchange(
+        at=datetime.now(timezone.utc), direction=Direction.IN, api=api, method=request.method,
+        status=response.status_code, duration_ms=int((time.perf_counter() - g.ewp_started) * 1000),
+        partner_hei=heis[0] if len(heis) == 1 else None, request_id=request.headers.get("X-Request-Id"),
+        key_id=caller.key_id if caller is not None else None, message=message,
+    ))
+
+
+def create_app(ctx: NodeContext) -> Flask:
+    """The node's WSGI app for the services in ``ctx`` (tests build the context themselves)."""
+    app = Flask("ewp_node")
+    app.config["MAX_CONTENT_LENGTH"] = ctx.settings.max_request_bytes
+    app.extensions["ewp_node"] = ctx
+    install_error_handlers(app)
+    middleware.install(app)
+    for api in enabled_apis():
+        _register_api(app, ctx, api)
+
+    @app.get(f"/{MANIFEST_PATH}")
+    @app.get(f"/hei/<hei_id>/{MANIFEST_PATH}")
+    def manifest(hei_id: str | None = None) -> Response:
+        return Response(manifest_bytes(ctx, hei_id), content_type="application/xml; charset=utf-8")
+
+    @app.before_request
+    def _start_clock() -> None:
+        g.ewp_started = time.perf_counter()
+        rule = request.url_rule
+        if rule is not None and rule.endpoint.count(":") == 2:
+            g.ewp_api = rule.endpoint.split(":")[0]
+        elif "/ewp/" in request.path:  # an EWP URL called with a wrong method: answered and signed too
+            g.ewp_api = "unknown"
+
+    @app.after_request
+    def _finalize(response: Response) -> Response:
+        if g.get("ewp_api") is not None:
+            response = middleware.finalize_response(ctx, response)
+        _audit(ctx, response)
+        return response
+
+    return app
+
+
+__all__ = ["create_app", "enabled_apis", "manifest_bytes", "EwpError"]

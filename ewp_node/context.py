@@ -1,0 +1,83 @@
+"""The node's services, built once per process and shared by every request and command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from sqlalchemy.orm import Session, sessionmaker
+
+from ewp_node.audit import AuditSink
+from ewp_node.config import Settings
+from ewp_node.security.keys import fingerprint, load_private_key_file
+from ewp_node.security.replay import ReplayCache
+from ewp_node.store.db import make_engine, session_factory
+
+if TYPE_CHECKING:
+    from ewp_node.registry.catalogue import CatalogueIndex
+    from ewp_node.xml.schemas import OfficialSchemas
+
+
+class CatalogueSource(Protocol):
+    """Where the current registry catalogue comes from (``RegistryClient`` in production)."""
+
+    @property
+    def index(self) -> CatalogueIndex: ...
+
+    def refresh_for_unknown_key(self, key_id: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    private: RSAPrivateKey
+    key_id: str
+
+    @classmethod
+    def load(cls, path: object) -> KeyPair:
+        from pathlib import Path
+
+        private = load_private_key_file(Path(str(path)))
+        return cls(private=private, key_id=fingerprint(private.public_key()))
+
+
+@dataclass
+class NodeContext:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    registry: CatalogueSource
+    client_key: KeyPair
+    server_key: KeyPair
+    audit: AuditSink
+    replay: ReplayCache
+    #: Official schemas, when ``settings.specs_dir`` is set: every response is validated before it leaves.
+    schemas: OfficialSchemas | None = None
+
+
+def build_context(settings: Settings, registry: CatalogueSource | None = None) -> NodeContext:
+    """Wire the services of a node home: database, keys, registry client, audit sink."""
+    from ewp_node.registry.fetch import RegistryClient
+
+    engine = make_engine(settings.database_url)
+    sessions = session_factory(engine)
+    if registry is None:
+        registry = RegistryClient(
+            settings.registry_url,
+            settings.cache_dir,
+            verify=str(settings.ca_bundle) if settings.ca_bundle else True,
+        )
+    schemas = None
+    if settings.specs_dir is not None:
+        from ewp_node.xml.schemas import OfficialSchemas
+
+        schemas = OfficialSchemas(settings.specs_dir)
+    return NodeContext(
+        settings=settings,
+        sessions=sessions,
+        registry=registry,
+        client_key=KeyPair.load(settings.client_key_path),
+        server_key=KeyPair.load(settings.server_key_path),
+        audit=AuditSink(sessions),
+        replay=ReplayCache(),
+        schemas=schemas,
+    )

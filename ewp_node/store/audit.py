@@ -1,0 +1,77 @@
+"""The audit log: one row per EWP exchange, in or out (who, what, when, status, duration, request id)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Enum, Index, Integer, String, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ewp_node.store.base import Base
+
+
+class Direction(enum.Enum):
+    IN = "in"
+    OUT = "out"
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    direction: Mapped[Direction] = mapped_column(Enum(Direction, native_enum=False, length=3,
+                                                      values_callable=lambda e: [m.value for m in e]))
+    partner_hei: Mapped[str | None] = mapped_column(String(255))
+    api: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(8))
+    status: Mapped[int]
+    duration_ms: Mapped[int]
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(String(500))
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One exchange as the security layer or the client saw it (not yet stored)."""
+
+    at: datetime
+    direction: Direction
+    api: str
+    method: str
+    status: int
+    duration_ms: int
+    partner_hei: str | None = None
+    request_id: str | None = None
+    key_id: str | None = None
+    message: str | None = None
+
+
+def record_exchanges(session: Session, exchanges: Sequence[Exchange]) -> None:
+    """Store a batch of exchanges (the caller commits)."""
+    session.add_all(
+        AuditEntry(at=e.at, direction=e.direction, api=e.api, method=e.method, status=e.status,
+                   duration_ms=e.duration_ms, partner_hei=e.partner_hei, request_id=e.request_id,
+                   key_id=e.key_id, message=(e.message or None) and e.message[:500])
+        for e in exchanges
+    )
+
+
+def recent_exchanges(session: Session, limit: int = 50) -> list[AuditEntry]:
+    return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+def counts_by_api_and_status(session: Session, since: datetime) -> list[tuple[str, str, int, int]]:
+    """``(api, direction, status, count)`` since a moment: the indicators on the status page."""
+    rows = session.execute(
+        select(AuditEntry.api, AuditEntry.direction, AuditEntry.status, func.count())
+        .where(AuditEntry.at >= since)
+        .group_by(AuditEntry.api, AuditEntry.direction, AuditEntry.status)
+        .order_by(AuditEntry.api)
+    )
+    return [(api, direction.value, status, count) for api, direction, status, count in rows]

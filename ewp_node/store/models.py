@@ -1,0 +1,5 @@
+"""Imports every model module so that ``metadata`` knows every table (Alembic and tests use this)."""
+
+from __future__ import annotations
+
+from ewp_node.store import audit  # noqa: F401

@@ -1,0 +1,10 @@
+"""One module per EWP API. Each module declares ``API`` (an ``ewp_node.api.ApiSpec``) and binds its views.
+
+``ENABLED`` lists the modules the node serves and advertises, in manifest order.
+"""
+
+from __future__ import annotations
+
+from handlers import echo
+
+ENABLED = (echo,)
