@@ -35,15 +35,15 @@ def public_key_b64(public_key: RSAPublicKey) -> str:
 
 
 def _require_rsa_public(key: object) -> RSAPublicKey:
-    if not isinstance(key, RSAPublicKey):
-        raise ValueError(f"not an RSA public key ({type(key).__name__}): EWP uses RSA keys only")
-    return key
+    if isinstance(key, RSAPublicKey):
+        return key
+    raise ValueError(f"not an RSA public key ({type(key).__name__}): EWP uses RSA keys only")
 
 
 def _require_rsa_private(key: object) -> RSAPrivateKey:
-    if not isinstance(key, RSAPrivateKey):
-        raise ValueError(f"not an RSA private key ({type(key).__name__}): EWP uses RSA keys only")
-    return key
+    if isinstance(key, RSAPrivateKey):
+        return key
+    raise ValueError(f"not an RSA private key ({type(key).__name__}): EWP uses RSA keys only")
 
 
 def load_public_key_b64(text: str) -> RSAPublicKey:
