@@ -66,3 +66,142 @@ def _reset_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def now() -> datetime:
     """A fixed, timezone-aware clock value (the vectors' verification time)."""
     return datetime(2025, 1, 7, 12, 0, 30, tzinfo=timezone.utc)
+
+
+# -- a running node behind the real security chain -----------------------------------------------------------
+
+PARTNER_HEI = "partner.example.eu"
+_KEY_POOL: list = []
+
+
+def _fresh_key():  # type: ignore[no-untyped-def]
+    """A 2048-bit RSA key; keys are reused across tests (key generation is the slow part)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    if not _KEY_POOL:
+        _KEY_POOL.extend(rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(4))
+    return _KEY_POOL.pop(0)
+
+
+class StaticRegistry:
+    """A registry whose catalogue is built once from manifests (no network, no refresh)."""
+
+    def __init__(self) -> None:
+        self.index = None
+        self.unknown_key_refreshes = 0
+
+    def set_manifests(self, manifests: list) -> None:  # type: ignore[type-arg]
+        from ewp_node.registry.catalogue import CatalogueIndex
+        from ewp_node.registry.local import build_catalogue
+
+        self.catalogue = build_catalogue(manifests)
+        self.index = CatalogueIndex.from_bytes(self.catalogue)
+
+    def refresh_for_unknown_key(self, key_id: str) -> bool:
+        self.unknown_key_refreshes += 1
+        return False
+
+
+class TestNode:
+    """A node app with a temporary SQLite store, a static registry and a signing partner."""
+
+    __test__ = False
+
+    def __init__(self, ctx, partner_key, partner_server_key) -> None:  # type: ignore[no-untyped-def]
+        from ewp_node.app import create_app
+        from ewp_node.security.keys import fingerprint
+
+        self.ctx = ctx
+        self.app = create_app(ctx)
+        self.app.testing = False
+        self.client = self.app.test_client()
+        self.partner_key = partner_key
+        self.partner_key_id = fingerprint(partner_key.public_key())
+        self.partner_server_key = partner_server_key
+
+    def call(self, method: str, path: str, params=(), *, accept_signature: bool = True,  # type: ignore[no-untyped-def]
+             key=None, headers=None, body: bytes | None = None, sign: bool = True):
+        """Send a request signed like a partner's client (the real chain verifies it)."""
+        from urllib.parse import urlencode
+
+        from ewp_node.security.httpsig import sign_request
+        from ewp_node.security.keys import fingerprint
+
+        key = key or self.partner_key
+        query = ""
+        if method in ("GET", "HEAD"):
+            query = urlencode(list(params))
+            payload = b""
+        else:
+            payload = body if body is not None else urlencode(list(params)).encode()
+        extra = dict(headers or {})
+        if method not in ("GET", "HEAD") and body is None and "Content-Type" not in extra:
+            extra["Content-Type"] = "application/x-www-form-urlencoded"
+        if accept_signature:
+            extra.setdefault("Accept-Signature", "rsa-sha256")
+        target = path + (f"?{query}" if query else "")
+        send = {"Host": self.ctx.settings.host, **extra}
+        if sign:
+            send = sign_request(method=method, target=target, headers=send, body=payload, private_key=key,
+                                key_id=fingerprint(key.public_key()), now=datetime.now(timezone.utc))
+        return self.client.open(target, method=method, data=payload, headers=send,
+                                base_url=self.ctx.settings.base_url)
+
+
+@pytest.fixture
+def make_node(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Factory: ``make_node(heis=("uni-a.example.eu",), limits=None, partner_heis=(PARTNER_HEI,))``."""
+    from ewp_node.app import manifest_bytes
+    from ewp_node.audit import AuditSink
+    from ewp_node.config import HeiConfig, Settings
+    from ewp_node.context import KeyPair, NodeContext
+    from ewp_node.manifest import build_manifest
+    from ewp_node.security.keys import fingerprint, public_key_b64
+    from ewp_node.security.replay import ReplayCache
+    from ewp_node.store.db import make_engine, session_factory, upgrade_database
+
+    created: list[TestNode] = []
+
+    def factory(heis=("uni-a.example.eu",), limits=None, partner_heis=(PARTNER_HEI,),  # type: ignore[no-untyped-def]
+                validate: bool = True) -> TestNode:
+        home = tmp_path / f"node{len(created)}"
+        home.mkdir()
+        settings = Settings(
+            home=home, base_url="https://node.test.example.eu",
+            heis=tuple(HeiConfig(id=h, names={"en": f"University {h}"}) for h in heis),
+            database_url=f"sqlite:///{home / 'db.sqlite3'}", limits=dict(limits or {}),
+            specs_dir=SPECS_DIR if validate and (SPECS_DIR / "catalog.xml").is_file() else None,
+        )
+        engine = make_engine(settings.database_url)
+        upgrade_database(engine)
+        sessions = session_factory(engine)
+        keys = [_fresh_key() for _ in range(4)]
+        registry = StaticRegistry()
+        ctx = NodeContext(
+            settings=settings, sessions=sessions, registry=registry,
+            client_key=KeyPair(keys[0], fingerprint(keys[0].public_key())),
+            server_key=KeyPair(keys[1], fingerprint(keys[1].public_key())),
+            audit=AuditSink(sessions), replay=ReplayCache(),
+        )
+        if settings.specs_dir is not None:
+            from ewp_node.xml.schemas import OfficialSchemas
+
+            ctx.schemas = OfficialSchemas(settings.specs_dir)
+        from lxml import etree
+
+        manifests = [etree.fromstring(manifest_bytes(ctx, h)) for h in heis]
+        partner_settings = Settings(home=home, base_url="https://partner.test.example.eu",
+                                    heis=tuple(HeiConfig(id=h, names={"en": h}) for h in partner_heis))
+        for hei in partner_settings.heis:
+            manifests.append(build_manifest(partner_settings, [], hei, public_key_b64(keys[2].public_key()),
+                                            public_key_b64(keys[3].public_key())))
+        registry.set_manifests(manifests)
+        node = TestNode(ctx, keys[2], keys[3])
+        created.append(node)
+        return node
+
+    yield factory
+    for node in created:
+        node.ctx.audit.close()
+        _KEY_POOL.extend([node.ctx.client_key.private, node.ctx.server_key.private, node.partner_key,
+                          node.partner_server_key])
