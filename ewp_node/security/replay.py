@@ -7,6 +7,7 @@ ewp-specs/SECURITY.md a.2 step 6: remember ids for the clock window only.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from ewp_node.security.httpsig import CLOCK_SKEW
@@ -25,7 +26,7 @@ class ReplayCache:
     def __init__(self, *, retention: timedelta = 2 * CLOCK_SKEW, max_entries: int = 1_000_000) -> None:
         self.retention = retention
         self.max_entries = max_entries
-        self._expires_at: dict[str, datetime] = {}  # insertion order = oldest first
+        self._expires_at: OrderedDict[str, datetime] = OrderedDict()  # oldest first
         self._lock = threading.Lock()
 
     def seen(self, request_id: str, now: datetime) -> bool:
@@ -35,15 +36,13 @@ class ReplayCache:
             if request_id in self._expires_at:
                 return True
             if len(self._expires_at) >= self.max_entries:
-                del self._expires_at[next(iter(self._expires_at))]
+                self._expires_at.popitem(last=False)
             self._expires_at[request_id] = now + self.retention
             return False
 
     def _evict(self, now: datetime) -> None:
-        for request_id, expires_at in list(self._expires_at.items()):
-            if expires_at > now:
-                break
-            del self._expires_at[request_id]
+        while self._expires_at and next(iter(self._expires_at.values())) <= now:
+            self._expires_at.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._expires_at)
