@@ -181,7 +181,9 @@ def _choose(rule: Rule, span: Interval, midpoint: Fraction, candidates: list[tup
     return (holding_midpoint or [tied[0][0]])[0]
 
 
-def _quality_warnings(source: GradeDistribution, target: GradeDistribution, span: Interval) -> tuple[str, ...]:
+def _quality_warnings(
+    source: GradeDistribution, target: GradeDistribution, span: Interval
+) -> tuple[str, ...]:
     warnings = [
         f"{d.scale.id} reference group has only {d.total} results (< {SMALL_REFERENCE_GROUP})"
         for d in (source, target)
@@ -204,7 +206,9 @@ def convert(
     if label is None:
         if grade in source.scale.failing and target.scale.failing:
             return Conversion(source.scale.id, target.scale.id, grade, grade, target.scale.failing[0], None)
-        raise UnknownGrade(f"grade {grade!r} is not a passing grade of scale {source.scale.id}: convert by hand")
+        raise UnknownGrade(
+            f"grade {grade!r} is not a passing grade of scale {source.scale.id}: convert by hand"
+        )
     span = source.intervals()[label]
     midpoint = (span[0] + span[1]) / 2
     candidates = target.awarded()
