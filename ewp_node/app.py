@@ -12,7 +12,8 @@ from urllib.parse import parse_qsl
 from flask import Flask, Response, g, request
 
 from ewp_node.api import ApiSpec, Endpoint, EwpRequest, FileBody
-from ewp_node.context import NodeContext
+from ewp_node.config import Settings
+from ewp_node.context import KeyPair, NodeContext
 from ewp_node.errors import BadRequest, EwpError, NotFound, install_error_handlers
 from ewp_node.manifest import MANIFEST_PATH, build_manifest
 from ewp_node.params import Params
@@ -32,15 +33,15 @@ def enabled_apis(modules: Sequence[ModuleType] | None = None) -> list[ApiSpec]:
     return [module.API for module in modules]
 
 
-def manifest_bytes(ctx: NodeContext, hei_id: str | None = None) -> bytes:
-    """The manifest of one covered HEI (the first one by default), as served."""
-    settings = ctx.settings
+def manifest_bytes(settings: Settings, client_key: KeyPair, server_key: KeyPair,
+                   hei_id: str | None = None) -> bytes:
+    """The manifest of one covered HEI (the first one by default), as served at ``/manifest.xml``."""
     hei = next((h for h in settings.heis if h.id == (hei_id or settings.heis[0].id)), None)
     if hei is None:
         raise NotFound(f"this node does not cover HEI {hei_id!r}")
     element = build_manifest(settings, enabled_apis(), hei,
-                             public_key_b64(ctx.client_key.private.public_key()),
-                             public_key_b64(ctx.server_key.private.public_key()))
+                             public_key_b64(client_key.private.public_key()),
+                             public_key_b64(server_key.private.public_key()))
     return serialize(element)
 
 
@@ -122,7 +123,7 @@ def create_app(ctx: NodeContext) -> Flask:
     @app.get(f"/{MANIFEST_PATH}")
     @app.get(f"/hei/<hei_id>/{MANIFEST_PATH}")
     def manifest(hei_id: str | None = None) -> Response:
-        return Response(manifest_bytes(ctx, hei_id), content_type="application/xml; charset=utf-8")
+        return Response(manifest_bytes(ctx.settings, ctx.client_key, ctx.server_key, hei_id), content_type="application/xml; charset=utf-8")
 
     @app.before_request
     def _start_clock() -> None:

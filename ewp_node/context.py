@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -34,10 +36,8 @@ class KeyPair:
     key_id: str
 
     @classmethod
-    def load(cls, path: object) -> KeyPair:
-        from pathlib import Path
-
-        private = load_private_key_file(Path(str(path)))
+    def load(cls, path: Path) -> KeyPair:
+        private = load_private_key_file(path)
         return cls(private=private, key_id=fingerprint(private.public_key()))
 
 
@@ -61,10 +61,13 @@ def build_context(settings: Settings, registry: CatalogueSource | None = None) -
     engine = make_engine(settings.database_url)
     sessions = session_factory(engine)
     if registry is None:
+        refresh = timedelta(seconds=settings.registry_refresh_seconds)
         registry = RegistryClient(
             settings.registry_url,
             settings.cache_dir,
             verify=str(settings.ca_bundle) if settings.ca_bundle else True,
+            min_refresh_interval=min(refresh, timedelta(seconds=60)),
+            max_age=refresh,
         )
     schemas = None
     if settings.specs_dir is not None:

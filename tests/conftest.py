@@ -189,7 +189,7 @@ def make_node(tmp_path: Path):  # type: ignore[no-untyped-def]
             ctx.schemas = OfficialSchemas(settings.specs_dir)
         from lxml import etree
 
-        manifests = [etree.fromstring(manifest_bytes(ctx, h)) for h in heis]
+        manifests = [etree.fromstring(manifest_bytes(settings, ctx.client_key, ctx.server_key, h)) for h in heis]
         partner_settings = Settings(home=home, base_url="https://partner.test.example.eu",
                                     heis=tuple(HeiConfig(id=h, names={"en": h}) for h in partner_heis))
         for hei in partner_settings.heis:

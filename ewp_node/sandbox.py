@@ -1,0 +1,203 @@
+"""A local EWP network on loopback: a registry built from the nodes' manifests, and N nodes over HTTPS.
+
+Each node is a real ``ewp-node serve`` process (gunicorn, TLS with a throw-away CA); the registry runs in
+this process, fetches every manifest, validates it (against the official XSDs when they are found, as
+the real Registry does) and serves the catalogue the nodes refresh from.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+import requests
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from ewp_node.config import load_settings
+from ewp_node.home import HomeSpec, create_home
+from ewp_node.registry.local import CATALOGUE_PATH, LocalRegistry
+from ewp_node.tls import SandboxCA
+
+log = logging.getLogger(__name__)
+
+#: The demo institutions (fictional), with the demo data set each one gets.
+DEMO_HEIS = (
+    ("univ-valmont.fr", "Université de Valmont", "fr"),
+    ("uni-nadwislanski.edu.pl", "Uniwersytet Nadwiślański", "pl"),
+)
+#: Seconds a node may take to come up before the sandbox gives up.
+STARTUP_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _official_specs() -> Path | None:
+    candidates = [os.environ.get("EWP_SPECS_DIR"), Path(__file__).resolve().parents[2] / "shared" / "ewp-specs"]
+    return next((Path(c) for c in candidates if c and (Path(c) / "catalog.xml").is_file()), None)
+
+
+@dataclass
+class SandboxNode:
+    home: Path
+    hei_id: str
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+
+def _demo_hei(index: int) -> tuple[str, str, str]:
+    if index < len(DEMO_HEIS):
+        return DEMO_HEIS[index]
+    return (f"hei-{index + 1}.sandbox.example.eu", f"Sandbox University {index + 1}", DEMO_HEIS[index % 2][2])
+
+
+class Sandbox:
+    """Start with ``with Sandbox(dir, nodes=2) as sandbox:``; everything stops on exit."""
+
+    def __init__(self, directory: Path | None = None, *, nodes: int = 2) -> None:
+        if nodes < 1:
+            raise ValueError("a sandbox needs at least one node")
+        self.directory = directory or Path(tempfile.mkdtemp(prefix="ewp-sandbox-"))
+        self.count = nodes
+        self.nodes: list[SandboxNode] = []
+        self.registry_port = free_port()
+        self.ca = SandboxCA(self.directory / "ca")
+        self.specs_dir = _official_specs()
+        self.registry: LocalRegistry | None = None
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def catalogue_url(self) -> str:
+        return f"https://127.0.0.1:{self.registry_port}{CATALOGUE_PATH}"
+
+    def __enter__(self) -> Sandbox:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        for index in range(self.count):
+            self.nodes.append(self._prepare_node(index))
+        self._start_registry()
+        for node in self.nodes:
+            self._start_node(node)
+        for node in self.nodes:
+            self._wait_until_up(node)
+        assert self.registry is not None
+        errors = self.registry.rebuild()
+        if errors:
+            raise RuntimeError("the sandbox registry refused manifests: " + "; ".join(errors))
+
+    def _prepare_node(self, index: int) -> SandboxNode:
+        hei_id, name, dataset = _demo_hei(index)
+        home = self.directory / f"node-{index + 1}"
+        port = free_port()
+        cert, key = self.ca.issue_server_certificate(self.directory / f"node-{index + 1}-tls")
+        spec = HomeSpec(hei_id=hei_id, hei_name=name, base_url=f"https://127.0.0.1:{port}",
+                        registry_url=self.catalogue_url,
+                        extra={"tls_cert": str(cert), "tls_key": str(key), "ca_bundle": str(self.ca.cert_path),
+                               "registry_refresh_seconds": 2, "admin_provider": "ewp-node sandbox"})
+        settings = create_home(home, spec)
+        self._load_demo_data(settings.home, hei_id, dataset)
+        return SandboxNode(home=home, hei_id=hei_id, port=port)
+
+    @staticmethod
+    def _load_demo_data(home: Path, hei_id: str, dataset: str) -> None:
+        try:
+            from ewp_node.publish.cli import load_demo_data
+        except ModuleNotFoundError:
+            return
+        from ewp_node.context import build_context
+
+        load_demo_data(build_context(load_settings(home)).sessions, hei_id, dataset)
+
+    def _start_registry(self) -> None:
+        validator = None
+        if self.specs_dir is not None:
+            from ewp_node.xml.schemas import OfficialSchemas
+
+            validator = OfficialSchemas(self.specs_dir).validate
+        else:
+            log.warning("official EWP XSDs not found: the sandbox registry checks manifests only structurally")
+        self.registry = LocalRegistry([f"{n.base_url}/manifest.xml" for n in self.nodes],
+                                      verify=str(self.ca.cert_path), validator=validator, rebuild_interval=2.0)
+        cert, key = self.ca.issue_server_certificate(self.directory / "registry-tls")
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log lines in the narration
+        self._server = make_server("127.0.0.1", self.registry_port, self.registry.wsgi_app(), threaded=True,
+                                   ssl_context=(str(cert), str(key)))
+        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-registry", daemon=True)
+        self._thread.start()
+
+    def _start_node(self, node: SandboxNode) -> None:
+        log_file = open(self.directory / f"{node.home.name}.log", "ab")  # noqa: SIM115 (closed with the process)
+        node.process = subprocess.Popen(
+            [sys.executable, "-m", "ewp_node.cli", "serve", str(node.home), "--bind", f"127.0.0.1:{node.port}",
+             "--workers", "2"],
+            stdout=log_file, stderr=log_file, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        log_file.close()
+
+    def _wait_until_up(self, node: SandboxNode) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if node.process is not None and node.process.poll() is not None:
+                raise RuntimeError(f"{node.hei_id} exited; see {self.directory / (node.home.name + '.log')}")
+            try:
+                if requests.get(f"{node.base_url}/manifest.xml", verify=str(self.ca.cert_path), timeout=2).ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{node.hei_id} did not come up within {STARTUP_TIMEOUT:.0f} s")
+
+    def wait(self) -> None:
+        """Block until interrupted or a node dies."""
+        while all(n.process is not None and n.process.poll() is None for n in self.nodes):
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            if node.process is not None and node.process.poll() is None:
+                node.process.terminate()
+        for node in self.nodes:
+            if node.process is not None:
+                try:
+                    node.process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    node.process.kill()
+                    node.process.wait(timeout=5)
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def describe(self, out: IO[str]) -> None:
+        out.write(f"registry catalogue: {self.catalogue_url}\n")
+        out.write(f"CA certificate (trust it to call the nodes): {self.ca.cert_path}\n")
+        for node in self.nodes:
+            out.write(f"{node.hei_id}: {node.base_url}/manifest.xml  (home {node.home})\n")
