@@ -35,6 +35,7 @@ REQUEST_RSA_AES = q(REQENCR_RSA_AES, "ewp-rsa-aes128gcm")
 RESPONSE_TLS = q(RESENCR_TLS, "tls")
 RESPONSE_RSA_AES = q(RESENCR_RSA_AES, "ewp-rsa-aes128gcm")
 
+_SEC_PREFIX = f"{{{SEC}}}"
 #: (child local name, attribute, default set) in schema order; sec-intro v2 gives the defaults.
 _ASPECTS = (
     ("client-auth-methods", "client_auth", frozenset({CLIENT_TLSCERT})),
@@ -60,13 +61,10 @@ class HttpSecurity:
     def from_element(cls, element: etree._Element | None) -> HttpSecurity:
         """Read an ``<http-security>`` element (any namespace); ``None`` gives the spec defaults."""
         found: dict[str, frozenset[str]] = {}
-        if element is not None:
-            for child in element.iterchildren(tag=etree.Element):
-                qname = etree.QName(child)
-                if qname.namespace == SEC:
-                    found[qname.localname] = frozenset(
-                        m.tag for m in child.iterchildren(tag=etree.Element)
-                    )
+        for child in element if element is not None else ():
+            tag = child.tag
+            if isinstance(tag, str) and tag.startswith(_SEC_PREFIX):
+                found[tag[len(_SEC_PREFIX) :]] = frozenset(m.tag for m in child if isinstance(m.tag, str))
         return cls(**{attr: found.get(local, default) for local, attr, default in _ASPECTS})
 
     @property
