@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -46,7 +46,7 @@ class Flag:
     value: str
 
 
-ManifestItem = Union[Endpoint, Limit, Flag]
+ManifestItem = Endpoint | Limit | Flag
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class EwpRequest:
         return frozenset({self.url_hei}) if self.url_hei else self.ctx.settings.hei_ids
 
 
-View = Callable[[EwpRequest], Union[etree._Element, FileBody]]
+View = Callable[[EwpRequest], etree._Element | FileBody]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import ModuleType
 from urllib.parse import parse_qsl
 
@@ -103,7 +103,7 @@ def _audit(ctx: NodeContext, response: Response) -> None:
     if response.status_code >= 400:
         message = response.headers.get("X-EWP-Verification-Message") or response.status
     ctx.audit.record(Exchange(
-        at=datetime.now(timezone.utc), direction=Direction.IN, api=api, method=request.method,
+        at=datetime.now(UTC), direction=Direction.IN, api=api, method=request.method,
         status=response.status_code, duration_ms=int((time.perf_counter() - g.ewp_started) * 1000),
         partner_hei=heis[0] if len(heis) == 1 else None, request_id=request.headers.get("X-Request-Id"),
         key_id=caller.key_id if caller is not None else None, message=message,
@@ -123,7 +123,8 @@ def create_app(ctx: NodeContext) -> Flask:
     @app.get(f"/{MANIFEST_PATH}")
     @app.get(f"/hei/<hei_id>/{MANIFEST_PATH}")
     def manifest(hei_id: str | None = None) -> Response:
-        return Response(manifest_bytes(ctx.settings, ctx.client_key, ctx.server_key, hei_id), content_type="application/xml; charset=utf-8")
+        data = manifest_bytes(ctx.settings, ctx.client_key, ctx.server_key, hei_id)
+        return Response(data, content_type="application/xml; charset=utf-8")
 
     @app.before_request
     def _start_clock() -> None:
@@ -144,4 +145,4 @@ def create_app(ctx: NodeContext) -> Flask:
     return app
 
 
-__all__ = ["create_app", "enabled_apis", "manifest_bytes", "EwpError"]
+__all__ = ["EwpError", "create_app", "enabled_apis", "manifest_bytes"]

@@ -113,8 +113,10 @@ def cmd_call(args: argparse.Namespace) -> int:
         response = EwpClient(ctx).call(args.hei, args.api, args.endpoint, params, method=args.method)
     finally:
         ctx.audit.close()
-    body = etree.tostring(response.root, pretty_print=True).decode() if response.root is not None else response.body.decode(errors="replace")
-    print(body)
+    if response.root is not None:
+        print(etree.tostring(response.root, pretty_print=True).decode())
+    else:
+        print(response.body.decode(errors="replace"))
     print(f"HTTP {response.status} from {response.url}; response signature "
           f"{'verified' if response.signature_verified else 'not requested (partner does not sign)'}",
           file=sys.stderr)

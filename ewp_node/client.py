@@ -10,7 +10,7 @@ import gzip
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
@@ -99,7 +99,7 @@ class EwpClient:
         target = parts.path + (f"?{query}" if query else "")
         signed = sign_request(method=method, target=target, headers=headers, body=body,
                               private_key=self._ctx.client_key.private, key_id=self._ctx.client_key.key_id,
-                              now=datetime.now(timezone.utc))
+                              now=datetime.now(UTC))
         started = time.perf_counter()
         status = 0
         try:
@@ -117,7 +117,7 @@ class EwpClient:
         received = HeaderView(response.headers.items())
         verified = False
         if wants_signature:
-            verify_response(headers=received, body=raw, now=datetime.now(timezone.utc), request_method=method,
+            verify_response(headers=received, body=raw, now=datetime.now(UTC), request_method=method,
                             request_target=target, request_id=signed["X-Request-Id"],
                             request_signature=parse_signature_params(signed["Authorization"]).signature,
                             resolve_server_key=lambda key_id: self._server_key(entry, key_id))
@@ -137,7 +137,7 @@ class EwpClient:
 
     def _audit(self, hei_id: str, api: str, method: str, status: int, started: float, request_id: str) -> None:
         self._ctx.audit.record(Exchange(
-            at=datetime.now(timezone.utc), direction=Direction.OUT, api=api, method=method, status=status,
+            at=datetime.now(UTC), direction=Direction.OUT, api=api, method=method, status=status,
             duration_ms=int((time.perf_counter() - started) * 1000), partner_hei=hei_id, request_id=request_id,
             key_id=self._ctx.client_key.key_id,
         ))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -41,7 +41,7 @@ class SandboxCA:
         directory.mkdir(parents=True, exist_ok=True)
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ewp-node sandbox CA")])
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         self._cert = (
             x509.CertificateBuilder().subject_name(name).issuer_name(name)
             .public_key(self._key.public_key()).serial_number(x509.random_serial_number())
@@ -59,7 +59,7 @@ class SandboxCA:
     def issue_server_certificate(self, directory: Path, name: str = "localhost") -> tuple[Path, Path]:
         """Write ``server.pem`` and ``server-key.pem`` for localhost/127.0.0.1 into ``directory``."""
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         cert = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))

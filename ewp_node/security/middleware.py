@@ -10,12 +10,12 @@ from __future__ import annotations
 import gzip
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from flask import Flask, Request, Response, g, request
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from flask import Flask, Request, Response, g, request
 
 from ewp_node.errors import build_error_response
 from ewp_node.responses import xml_response
@@ -82,7 +82,7 @@ def authenticate(ctx: NodeContext, req: Request, body: bytes, *, anonymous_allow
     authorization = headers.get("authorization") or ""
     if anonymous_allowed and not authorization.lower().startswith("signature "):
         return Caller.anonymous()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     verified = verify_request(
         method=req.method,
         target=request_target(req),
@@ -137,7 +137,7 @@ def finalize_response(ctx: NodeContext, response: Response) -> Response:
                 body=body,
                 private_key=ctx.server_key.private,
                 key_id=ctx.server_key.key_id,
-                now=datetime.now(timezone.utc),
+                now=datetime.now(UTC),
                 request_id=request.headers.get("X-Request-Id"),
                 request_signature=_request_signature(request),
             )
