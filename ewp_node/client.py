@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-import gzip
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +34,15 @@ MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 
 class PartnerUnavailable(RuntimeError):
     """The registry lists no usable endpoint of that API for that HEI, or the call failed in transit."""
+
+
+def _gunzip(data: bytes) -> bytes:
+    """Decompress a gzip body, refusing to inflate past :data:`MAX_RESPONSE_BYTES` (no gzip bombs)."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    content = inflater.decompress(data, MAX_RESPONSE_BYTES + 1)
+    if len(content) > MAX_RESPONSE_BYTES or inflater.unconsumed_tail:
+        raise PartnerUnavailable(f"a gzip answer inflates past {MAX_RESPONSE_BYTES} bytes")
+    return content
 
 
 @dataclass(frozen=True)
@@ -122,7 +131,7 @@ class EwpClient:
                             request_signature=parse_signature_params(signed["Authorization"]).signature,
                             resolve_server_key=lambda key_id: self._server_key(entry, key_id))
             verified = True
-        content = gzip.decompress(raw) if "gzip" in (received.get("content-encoding") or "").lower() else raw
+        content = _gunzip(raw) if "gzip" in (received.get("content-encoding") or "").lower() else raw
         content_type = received.get("content-type") or ""
         root = parse_xml(content) if "xml" in content_type and content else None
         return ClientResponse(status=status, body=content, content_type=content_type, root=root,

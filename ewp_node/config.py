@@ -64,6 +64,9 @@ class Settings:
     limits: Mapping[str, int] = field(default_factory=dict)
     #: Seconds between registry catalogue refreshes.
     registry_refresh_seconds: int = 300
+    #: Token that opens ``/status`` to non-loopback clients (None: loopback only). The page shows partners
+    #: and traffic: treat the token like a password.
+    status_token: str | None = None
 
     @property
     def hei_ids(self) -> frozenset[str]:
@@ -207,6 +210,7 @@ def settings_from_mapping(home: Path, data: Mapping[str, Any]) -> Settings:
         max_request_bytes=max_request_bytes,
         limits={str(k): int(v) for k, v in limits.items()},
         registry_refresh_seconds=refresh,
+        status_token=str(data["status_token"]) if data.get("status_token") else None,
     )
 
 

@@ -75,3 +75,13 @@ def counts_by_api_and_status(session: Session, since: datetime) -> list[tuple[st
         .order_by(AuditEntry.api)
     )
     return [(api, direction.value, status, count) for api, direction, status, count in rows]
+
+
+def daily_counts(session: Session, since: datetime) -> list[tuple[str, str, int]]:
+    """``(YYYY-MM-DD, direction, count)`` per day since a moment (UTC days), oldest first."""
+    day = func.date(AuditEntry.at)
+    rows = session.execute(
+        select(day, AuditEntry.direction, func.count()).where(AuditEntry.at >= since)
+        .group_by(day, AuditEntry.direction).order_by(day)
+    )
+    return [(str(d), direction.value, count) for d, direction, count in rows]
