@@ -9,7 +9,7 @@ ordered by a configured :class:`GradingScale` (best first), never by sorting the
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from fractions import Fraction
@@ -122,12 +122,13 @@ class GradeDistribution:
     def awarded(self) -> list[tuple[str, Interval]]:
         """Labels with a non-zero count (the only possible conversion targets), best first."""
         intervals = self.intervals()
-        return [(label, intervals[label]) for label, c in zip(self.scale.labels, self.counts) if c]
+        return [(label, intervals[label]) for label, c in zip(self.scale.labels, self.counts, strict=True) if c]
 
 
 @dataclass(frozen=True)
 class Conversion:
-    """A suggested home grade with what justifies it. Ranges and midpoint are None for a failing grade."""
+    """A suggested home grade with what justifies it: grades, ranges, rule and the tables used (their
+    ``reference`` texts). Ranges and midpoint are None for a failing grade."""
 
     source_scale: str
     target_scale: str
@@ -139,7 +140,9 @@ class Conversion:
     midpoint: Fraction | None = None
     target_range: Interval | None = None
     overlapping: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = ()
+    source_reference: str = ""
+    target_reference: str = ""
 
     def explain(self) -> str:
         """One line for the student file: source grade, its percentile range, target grade, rule."""
@@ -205,7 +208,16 @@ def convert(
     label = source.scale.passing_label(grade)
     if label is None:
         if grade in source.scale.failing and target.scale.failing:
-            return Conversion(source.scale.id, target.scale.id, grade, grade, target.scale.failing[0], None)
+            return Conversion(
+                source.scale.id,
+                target.scale.id,
+                grade,
+                grade,
+                target.scale.failing[0],
+                None,
+                source_reference=source.reference,
+                target_reference=target.reference,
+            )
         raise UnknownGrade(
             f"grade {grade!r} is not a passing grade of scale {source.scale.id}: convert by hand"
         )
@@ -230,6 +242,8 @@ def convert(
         target_range=dict(candidates)[chosen],
         overlapping=overlapping,
         warnings=_quality_warnings(source, target, span),
+        source_reference=source.reference,
+        target_reference=target.reference,
     )
 
 
