@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ewp_node import __version__
+
 CONFIG_FILE = "ewp-node.toml"
 ENV_PREFIX = "EWP_NODE_"
 #: Production EWP Registry catalogue (DIGEST.md section 4).
@@ -47,7 +49,7 @@ class Settings:
     registry_url: str = DEFAULT_REGISTRY_URL
     database_url: str = ""
     admin_email: str = "admin@example.invalid"
-    admin_provider: str = "ewp-node"
+    admin_provider: str = f"ewp-node {__version__}"
     #: PEM files of the TLS certificate and key that ``serve`` listens with (None: plain HTTP behind a proxy).
     tls_cert: Path | None = None
     tls_key: Path | None = None
