@@ -62,9 +62,7 @@ def parse_esi(value: str) -> Esi:
     if not colon:
         raise InvalidEsi(f"ESI has no '<issuer>:<code>' part after the prefix: {value!r}")
     if not (_COUNTRY.fullmatch(issuer) or _SCHAC.fullmatch(issuer)):
-        raise InvalidEsi(
-            f"ESI issuer {issuer!r} is neither a two-letter country code nor a SCHAC code (e.g. 'uio.no')"
-        )
+        raise InvalidEsi(f"ESI issuer {issuer!r} is neither a two-letter country code nor a SCHAC code (e.g. 'uio.no')")
     if not code:
         raise InvalidEsi(f"ESI personal code is empty: {value!r}")
     if len(code) > MAX_CODE_LENGTH:

@@ -184,9 +184,7 @@ def _choose(rule: Rule, span: Interval, midpoint: Fraction, candidates: list[tup
     return (holding_midpoint or [tied[0][0]])[0]
 
 
-def _quality_warnings(
-    source: GradeDistribution, target: GradeDistribution, span: Interval
-) -> tuple[str, ...]:
+def _quality_warnings(source: GradeDistribution, target: GradeDistribution, span: Interval) -> tuple[str, ...]:
     warnings = [
         f"{d.scale.id} reference group has only {d.total} results (< {SMALL_REFERENCE_GROUP})"
         for d in (source, target)
@@ -197,9 +195,7 @@ def _quality_warnings(
     return tuple(warnings)
 
 
-def convert(
-    grade: str, source: GradeDistribution, target: GradeDistribution, rule: Rule = Rule.MIDPOINT
-) -> Conversion:
+def convert(grade: str, source: GradeDistribution, target: GradeDistribution, rule: Rule = Rule.MIDPOINT) -> Conversion:
     """Convert a host ``grade`` from the ``source`` table to the ``target`` (home) table.
 
     :raises UnknownGrade: the grade is not on the source scale, or is failing and the target scale has
@@ -218,9 +214,7 @@ def convert(
                 source_reference=source.reference,
                 target_reference=target.reference,
             )
-        raise UnknownGrade(
-            f"grade {grade!r} is not a passing grade of scale {source.scale.id}: convert by hand"
-        )
+        raise UnknownGrade(f"grade {grade!r} is not a passing grade of scale {source.scale.id}: convert by hand")
     span = source.intervals()[label]
     midpoint = (span[0] + span[1]) / 2
     candidates = target.awarded()

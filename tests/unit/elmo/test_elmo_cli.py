@@ -37,7 +37,7 @@ def test_verify_accepts_signed_vectors_by_that_key(v, capsys, name: str, cert: s
         ("elmo-v1_7-tor.unsigned.xml", "elmo_signer_cert.pem", "not signed"),
         ("elmo-v2_1_1-tor.signed.xml", "client_public.pem", "signer not trusted"),
         ("elmo-v2_1_1-tor.signed.xml", None, "pass --cert"),
-        ("elmo-v2_1_1-tor.unsigned.xml", None, "no certificate"),
+        ("elmo-v2_1_1-tor.unsigned.xml", None, "not signed"),
     ],
 )
 def test_verify_rejects_with_the_reason(v, capsys, name: str, cert: str | None, reason: str) -> None:  # type: ignore[no-untyped-def]

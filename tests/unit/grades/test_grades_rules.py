@@ -22,9 +22,7 @@ from ewp_node.grades import (
 
 ES = GradingScale("ES-0-10", ("MH", "10", "9", "8", "7", "6", "5"), failing=("4",), decimal_bands=True)
 ECTS = GradingScale("ECTS", ("A", "B", "C", "D", "E"), failing=("FX", "F"))
-ES_TABLE = GradeDistribution.from_counts(
-    ES, {"MH": 15, "10": 10, "9": 70, "8": 160, "7": 260, "6": 250, "5": 235}
-)
+ES_TABLE = GradeDistribution.from_counts(ES, {"MH": 15, "10": 10, "9": 70, "8": 160, "7": 260, "6": 250, "5": 235})
 ECTS_TABLE = GradeDistribution.from_counts(ECTS, {"A": 100, "B": 250, "C": 300, "D": 250, "E": 100})
 
 
@@ -74,9 +72,7 @@ def test_scale_labels_must_be_unique() -> None:
 
 # --- per-partner, per-field policy ---------------------------------------------------------------------
 
-IT = GradingScale(
-    "IT-18-30", ("30L", "30", "29", "28", "27", "26", "25", "24", "23", "22", "21", "20", "19", "18")
-)
+IT = GradingScale("IT-18-30", ("30L", "30", "29", "28", "27", "26", "25", "24", "23", "22", "21", "20", "19", "18"))
 IT_LAW = GradeDistribution.from_counts(
     IT, dict(zip(IT.labels, (60, 210, 150, 230, 260, 240, 210, 190, 150, 120, 90, 70, 40, 30), strict=True))
 )
@@ -106,9 +102,7 @@ def test_missing_configuration_is_an_error() -> None:
 
 
 def test_document_distribution_is_used_before_configured_table() -> None:
-    from_document = POLICY.convert(
-        "30", partner_hei="unibo.it", isced_code="0413", host_counts=[("30", 1), ("18", 1)]
-    )
+    from_document = POLICY.convert("30", partner_hei="unibo.it", isced_code="0413", host_counts=[("30", 1), ("18", 1)])
     assert from_document.source_range == (0, 50)
     configured = POLICY.convert("30", partner_hei="unibo.it", isced_code="0413")
     assert configured.rule is Rule.OVERLAP and configured.source_range != (0, 50)
