@@ -114,7 +114,8 @@ class _CatalogueBuilder:
             for key_id, b64 in self.binaries.items():
                 etree.SubElement(binaries, q(REGISTRY, "rsa-public-key"), {"sha-256": key_id}).text = b64
         etree.cleanup_namespaces(root)
-        return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+        data: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+        return data
 
 
 def build_catalogue(manifests: Sequence[etree._Element]) -> bytes:
