@@ -114,7 +114,7 @@ def cmd_call(args: argparse.Namespace) -> int:
     finally:
         ctx.audit.close()
     if response.root is not None:
-        print(etree.tostring(response.root, pretty_print=True).decode())
+        print(etree.tostring(response.root, pretty_print=True, encoding="unicode"))
     else:
         print(response.body.decode(errors="replace"))
     print(f"HTTP {response.status} from {response.url}; response signature "
