@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,10 +15,6 @@ from lxml import etree
 from ewp_node.config import ConfigError, load_settings
 
 log = logging.getLogger("ewp_node")
-
-
-def _allow_http() -> bool:
-    return os.environ.get("EWP_NODE_ALLOW_HTTP") == "1"
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -126,6 +122,7 @@ def cmd_call(args: argparse.Namespace) -> int:
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from ewp_node.sandbox import Sandbox
 
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a TERM stops the nodes too, like Ctrl-C
     with Sandbox(Path(args.dir) if args.dir else None, nodes=args.nodes) as sandbox:
         sandbox.describe(sys.stdout)
         print("sandbox running; press Ctrl-C to stop", file=sys.stderr)

@@ -286,6 +286,11 @@ class CatalogueIndex:
 
     # -- API entries ------------------------------------------------------------------------------------
 
+    def api_names(self, hei_id: str) -> frozenset[str]:
+        """Local names of every API entry that the hosts covering ``hei_id`` publish."""
+        return frozenset(name for host_index in self._hei_hosts.get(hei_id.lower(), ())
+                         for name in self._apis_of(host_index))
+
     def lookup(self, hei_id: str, api: str, major: int | None = None) -> ApiEntry | None:
         """The entry of API ``api`` (the manifest entry's local name) serving ``hei_id``.
 
