@@ -5,6 +5,6 @@
 
 from __future__ import annotations
 
-from handlers import echo
+from handlers import course_replication, courses, echo, factsheet, file, institutions, ounits
 
-ENABLED = (echo,)
+ENABLED = (echo, institutions, ounits, courses, course_replication, factsheet, file)

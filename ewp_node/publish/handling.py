@@ -1,0 +1,38 @@
+"""Parameter rules shared by the published-data handlers (VALIDATOR.md 2.1, 3, 7), on top of
+``ewp_node.params``: the HEI a request is about, the ids-or-codes choice, the requested HEI list."""
+
+from __future__ import annotations
+
+from ewp_node.api import ApiSpec, EwpRequest
+from ewp_node.errors import BadRequest
+from ewp_node.params import exactly_one_of, many, required_one
+
+
+def served_hei(request: EwpRequest, name: str = "hei_id") -> str:
+    """The single required HEI parameter; a HEI this URL does not serve is a 400 (OUnits v2, Courses
+    v0.7.1, Simple Course Replication v1). :raises BadRequest: missing, repeated or unknown."""
+    hei_id = required_one(request.params, name)
+    if hei_id not in request.served_heis():
+        raise BadRequest(f"unknown {name} {hei_id!r}: this URL does not serve that HEI")
+    return hei_id
+
+
+def ids_or_codes(request: EwpRequest, api: ApiSpec, ids: tuple[str, str], codes: tuple[str, str]
+                 ) -> tuple[str, list[str]]:
+    """Either the id parameter or the code parameter (never both), bounded by its own ``max-*``.
+
+    :param ids: ``(parameter, limit element)`` for ids, e.g. ``("ounit_id", "max-ounit-ids")``.
+    :param codes: the same for codes.
+    :returns: the parameter used and its distinct values in request order.
+    """
+    used = exactly_one_of(request.params, ids[0], codes[0])
+    limit = ids[1] if used == ids[0] else codes[1]
+    return used, many(request.params, used, api.limit(request.ctx.settings, limit))
+
+
+def requested_heis(request: EwpRequest, api: ApiSpec) -> list[str]:
+    """The repeatable ``hei_id`` (Institutions v2, Factsheet v1): bounded by ``max-hei-ids`` (duplicates
+    counted); HEIs this URL does not serve are ignored (200 and no element for them)."""
+    hei_ids = many(request.params, "hei_id", api.limit(request.ctx.settings, "max-hei-ids"))
+    served = request.served_heis()
+    return [h for h in hei_ids if h in served]

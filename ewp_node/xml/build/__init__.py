@@ -1,0 +1,4 @@
+"""Builders of EWP response elements: one function per element type, from canonical records
+(``ewp_node.publish.records``) to lxml elements. Pure functions: no store, no HTTP, no clock, so that a
+public document never depends on who asks or when.
+"""
