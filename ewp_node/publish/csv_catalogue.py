@@ -35,7 +35,7 @@ def read_csv(text: str) -> tuple[dict[str, Any], dict[str, list[str]]]:
         raise InvalidRecords([Problem("header", c, "column is required") for c in missing])
     problems: list[Problem] = []
     courses: dict[str, Record] = {}
-    labels: dict[str, str] = {}
+    rows: dict[str, list[int]] = {}
     deletes: list[str] = []
     hei_ids: set[str] = set()
     for number, row in enumerate(reader, start=2):
@@ -51,11 +51,12 @@ def read_csv(text: str) -> tuple[dict[str, Any], dict[str, list[str]]]:
             continue
         course = _course(row)
         if los_id not in courses:
-            courses[los_id], labels[los_id] = course, label
+            courses[los_id], rows[los_id] = course, [number]
         else:
+            rows[los_id].append(number)
             for name, value in course.items():
                 if name != "instances" and value and value != courses[los_id].get(name):
-                    problems.append(Problem(label, name, f"contradicts {labels[los_id]} of course {los_id!r}"))
+                    problems.append(Problem(label, name, f"contradicts row {rows[los_id][0]} of course {los_id!r}"))
         if row.get("loi_id"):
             courses[los_id]["instances"].append(_instance(row))
     if len(hei_ids) > 1:
@@ -64,7 +65,8 @@ def read_csv(text: str) -> tuple[dict[str, Any], dict[str, list[str]]]:
         raise InvalidRecords(problems)
     document = {"format": FORMAT, "hei_id": next(iter(hei_ids), ""), "courses": list(courses.values()),
                 "delete": {"courses": deletes}}
-    return document, {"courses": [labels[k] for k in courses]}
+    labels = [("row " if len(rows[k]) == 1 else "rows ") + ", ".join(map(str, rows[k])) for k in courses]
+    return document, {"courses": labels}
 
 
 def _course(row: dict[str, str]) -> Record:
