@@ -104,9 +104,12 @@ def _audit(ctx: NodeContext, response: Response) -> None:
     if response.status_code >= 400:
         message = response.headers.get("X-EWP-Verification-Message") or response.status
     ctx.audit.record(Exchange(
-        at=datetime.now(UTC), direction=Direction.IN, api=api, method=request.method,
+        # method and request id are unauthenticated input: cut to the audit columns (String(8), String(64)),
+        # or PostgreSQL refuses the row and the sink loses its whole batch
+        at=datetime.now(UTC), direction=Direction.IN, api=api, method=request.method[:8],
         status=response.status_code, duration_ms=int((time.perf_counter() - g.ewp_started) * 1000),
-        partner_hei=heis[0] if len(heis) == 1 else None, request_id=request.headers.get("X-Request-Id"),
+        partner_hei=heis[0] if len(heis) == 1 else None,
+        request_id=(request.headers.get("X-Request-Id") or "")[:64] or None,
         key_id=caller.key_id if caller is not None else None, message=message,
     ))
 

@@ -154,3 +154,25 @@ def test_an_oversize_body_with_a_lying_content_length_never_reaches_the_handler(
     sent = probe.request("POST", body=b"echo=" + b"a" * limit, after={"Content-Length": "10"})
     response = probe.send(sent)
     assert 400 <= response.status_code < 500
+
+
+def test_a_path_that_does_not_exist_gets_a_404_error_response(probe) -> None:  # type: ignore[no-untyped-def]
+    probe.fails(probe.request("GET", path="/ewp/no-such-api"), 404)
+
+
+def test_hostile_values_fit_the_audit_columns(probe) -> None:  # type: ignore[no-untyped-def]
+    """The audit log columns are bounded (request_id 64, method 8): PostgreSQL refuses longer values, and
+    one refused row loses its whole batch, so unauthenticated input must be cut before it is audited."""
+    from sqlalchemy import select
+
+    from ewp_node.store.audit import AuditEntry
+
+    long_id = "f" * 300
+    probe.fails(probe.request("GET", [("echo", "a")], after={"X-Request-Id": long_id}), 400)
+    response = probe.send(probe.request("LONGMETHODNAME", [("echo", "a")]))
+    assert response.status_code == 405
+    probe.node.ctx.audit.flush()
+    with probe.node.ctx.sessions() as session:
+        rows = list(session.scalars(select(AuditEntry)))
+    assert len(rows) == 2
+    assert all(len(row.request_id or "") <= 64 and len(row.method) <= 8 for row in rows)
