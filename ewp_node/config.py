@@ -66,6 +66,9 @@ class Settings:
     limits: Mapping[str, int] = field(default_factory=dict)
     #: Seconds between registry catalogue refreshes.
     registry_refresh_seconds: int = 300
+    #: Offer ``ewp-rsa-aes128gcm`` request and response encryption besides TLS. Optional in EWP, and the
+    #: official validator advises against it (TLS is enough); turn it on only for a partner that needs it.
+    rsa_aes128gcm: bool = False
     #: Token that opens ``/status`` to non-loopback clients (None: loopback only). The page shows partners
     #: and traffic: treat the token like a password.
     status_token: str | None = None
@@ -213,6 +216,7 @@ def settings_from_mapping(home: Path, data: Mapping[str, Any]) -> Settings:
         limits={str(k): int(v) for k, v in limits.items()},
         registry_refresh_seconds=refresh,
         status_token=str(data["status_token"]) if data.get("status_token") else None,
+        rsa_aes128gcm=bool(data.get("rsa_aes128gcm", False)),
     )
 
 

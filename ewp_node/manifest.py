@@ -21,9 +21,10 @@ MANIFEST_PATH = "manifest.xml"
 _NSMAP = {None: ns.DISCOVERY, "ewp": ns.COMMON, "r": ns.REGISTRY, "sec": ns.SEC}
 
 
-def build_http_security(api: ApiSpec) -> etree._Element:
+def build_http_security(api: ApiSpec, *, rsa_aes128gcm: bool = False) -> etree._Element:
     """``<http-security>``: httpsig client auth (plus anonymous where allowed), TLS + httpsig server auth,
-    TLS encryption both ways. Client auth is written out: its default is the deprecated TLS method."""
+    TLS encryption both ways (and ewp-rsa-aes128gcm when enabled). Client auth is written out: its default
+    is the deprecated TLS method."""
     el = etree.Element("http-security")
     cli = etree.SubElement(el, q(ns.SEC, "client-auth-methods"))
     if api.anonymous:
@@ -36,6 +37,9 @@ def build_http_security(api: ApiSpec) -> etree._Element:
     etree.SubElement(req, q(ns.REQENCR_TLS, "tls"), nsmap={None: ns.REQENCR_TLS})
     res = etree.SubElement(el, q(ns.SEC, "response-encryption-methods"))
     etree.SubElement(res, q(ns.RESENCR_TLS, "tls"), nsmap={None: ns.RESENCR_TLS})
+    if rsa_aes128gcm:
+        etree.SubElement(req, q(ns.REQENCR_RSA_AES, "ewp-rsa-aes128gcm"), nsmap={None: ns.REQENCR_RSA_AES})
+        etree.SubElement(res, q(ns.RESENCR_RSA_AES, "ewp-rsa-aes128gcm"), nsmap={None: ns.RESENCR_RSA_AES})
     return el
 
 
@@ -43,7 +47,7 @@ def build_api_entry(api: ApiSpec, settings: Settings, hei_id: str) -> etree._Ele
     """One ``apis-implemented`` entry, children in the entry XSD's order."""
     entry = etree.Element(q(api.namespace, api.name), nsmap={None: api.namespace}, version=api.version)
     if api.http_security:
-        security = build_http_security(api)
+        security = build_http_security(api, rsa_aes128gcm=settings.rsa_aes128gcm)
         security.tag = q(api.namespace, "http-security")
         entry.append(security)
     for item in api.items:

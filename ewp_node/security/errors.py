@@ -153,3 +153,23 @@ class EncodingNotAcceptable(SecurityError):
 
     status = 406
     check = "encoding"
+
+
+class UnsupportedContentEncoding(SecurityError):
+    """The request body uses a content coding this endpoint does not accept (reqencr: 415)."""
+
+    status = 415
+    check = "content-encoding"
+
+
+class MisusedContentEncoding(SecurityError):
+    """``ewp-rsa-aes128gcm`` mixed with other codings (400, SECURITY.md c.2)."""
+
+    check = "content-encoding"
+
+
+class EncryptedRequestWithoutBody(SecurityError):
+    """An encrypted request sent with a method that has no body semantics, such as GET (405)."""
+
+    status = 405
+    check = "content-encoding"
