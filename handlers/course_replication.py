@@ -15,7 +15,7 @@ from ewp_node.params import optional_one, parse_datetime
 from ewp_node.publish import repository as repo
 from ewp_node.publish.handling import served_hei
 from ewp_node.xml.build.courses import build_course_replication_response
-from ewp_node.xml.build.namespaces import COURSE_REPLICATION_ENTRY
+from ewp_node.xml.ns import COURSE_REPLICATION_ENTRY
 
 API = ApiSpec(
     name="simple-course-replication",

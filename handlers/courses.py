@@ -18,7 +18,7 @@ from ewp_node.params import optional_one, parse_date
 from ewp_node.publish import repository as repo
 from ewp_node.publish.handling import ids_or_codes, served_hei
 from ewp_node.xml.build.courses import build_courses_response
-from ewp_node.xml.build.namespaces import COURSES_ENTRY
+from ewp_node.xml.ns import COURSES_ENTRY
 
 MAX_LOS_IDS = 100
 MAX_LOS_CODES = 100

@@ -14,7 +14,7 @@ from ewp_node.api import ApiSpec, Endpoint, EwpRequest, Limit
 from ewp_node.publish import repository as repo
 from ewp_node.publish.handling import requested_heis
 from ewp_node.xml.build.factsheet import build_factsheet, build_factsheet_response
-from ewp_node.xml.build.namespaces import FACTSHEET_ENTRY
+from ewp_node.xml.ns import FACTSHEET_ENTRY
 
 MAX_HEI_IDS = 10
 

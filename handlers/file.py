@@ -12,7 +12,7 @@ from ewp_node.api import ApiSpec, Endpoint, EwpRequest, FileBody
 from ewp_node.errors import Forbidden, NotFound
 from ewp_node.params import required_one
 from ewp_node.publish import repository as repo
-from ewp_node.xml.build.namespaces import FILE_ENTRY
+from ewp_node.xml.ns import FILE_ENTRY
 
 API = ApiSpec(
     name="file",

@@ -13,7 +13,7 @@ from ewp_node.api import ApiSpec, Endpoint, EwpRequest, Limit
 from ewp_node.publish import repository as repo
 from ewp_node.publish.handling import requested_heis
 from ewp_node.xml.build.institutions import build_hei, build_institutions_response
-from ewp_node.xml.build.namespaces import INSTITUTIONS_ENTRY
+from ewp_node.xml.ns import INSTITUTIONS_ENTRY
 
 MAX_HEI_IDS = 10
 

@@ -12,8 +12,8 @@ from lxml import etree
 from ewp_node.api import ApiSpec, Endpoint, EwpRequest, Limit
 from ewp_node.publish import repository as repo
 from ewp_node.publish.handling import ids_or_codes, served_hei
-from ewp_node.xml.build.namespaces import OUNITS_ENTRY
 from ewp_node.xml.build.ounits import build_ounits_response
+from ewp_node.xml.ns import OUNITS_ENTRY
 
 MAX_OUNIT_IDS = 100
 MAX_OUNIT_CODES = 100

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -65,7 +65,7 @@ def _reset_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def now() -> datetime:
     """A fixed, timezone-aware clock value (the vectors' verification time)."""
-    return datetime(2025, 1, 7, 12, 0, 30, tzinfo=timezone.utc)
+    return datetime(2025, 1, 7, 12, 0, 30, tzinfo=UTC)
 
 
 # -- a running node behind the real security chain -----------------------------------------------------------
@@ -143,7 +143,7 @@ class TestNode:
         send = {"Host": self.ctx.settings.host, **extra}
         if sign:
             send = sign_request(method=method, target=target, headers=send, body=payload, private_key=key,
-                                key_id=fingerprint(key.public_key()), now=datetime.now(timezone.utc))
+                                key_id=fingerprint(key.public_key()), now=datetime.now(UTC))
         return self.client.open(target, method=method, data=payload, headers=send,
                                 base_url=self.ctx.settings.base_url)
 

@@ -11,8 +11,7 @@ from typing import Any
 
 from lxml import etree
 
-from ewp_node.xml.build.namespaces import ADDRESS, CONTACT, COURSES, FACTSHEET, INSTITUTIONS, OUNITS, PHONE, TERM_V1
-from ewp_node.xml.ns import XML_LANG, q
+from ewp_node.xml.ns import ADDRESS, CONTACT, COURSES, FACTSHEET, INSTITUTIONS, OUNITS, PHONE, TERM_V1, XML_LANG, q
 
 Raw = dict[str, Any]
 

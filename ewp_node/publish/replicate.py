@@ -17,8 +17,7 @@ from ewp_node.publish import repository as repo
 from ewp_node.publish.from_xml import read_los
 from ewp_node.publish.records import Problem, Reader, _Skip, read_course
 from ewp_node.publish.repository import COURSE, Change
-from ewp_node.xml.build.namespaces import COURSE_REPLICATION, COURSES
-from ewp_node.xml.ns import q
+from ewp_node.xml.ns import COURSE_REPLICATION, COURSES, q
 
 if TYPE_CHECKING:
     from ewp_node.client import ClientResponse, EwpClient

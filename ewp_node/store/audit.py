@@ -55,11 +55,16 @@ class Exchange:
 def record_exchanges(session: Session, exchanges: Sequence[Exchange]) -> None:
     """Store a batch of exchanges (the caller commits)."""
     session.add_all(
-        AuditEntry(at=e.at, direction=e.direction, api=e.api, method=e.method, status=e.status,
-                   duration_ms=e.duration_ms, partner_hei=e.partner_hei, request_id=e.request_id,
-                   key_id=e.key_id, message=(e.message or None) and e.message[:500])
+        AuditEntry(at=e.at, direction=e.direction, api=e.api[:64], method=e.method[:8], status=e.status,
+                   duration_ms=e.duration_ms, partner_hei=_cut(e.partner_hei, 255), request_id=_cut(e.request_id, 64),
+                   key_id=_cut(e.key_id, 64), message=_cut(e.message, 500))
         for e in exchanges
     )
+
+
+def _cut(value: str | None, length: int) -> str | None:
+    """Values come partly from partners' headers: cut them to the column so one cannot lose a batch."""
+    return value[:length] if value else None
 
 
 def recent_exchanges(session: Session, limit: int = 50) -> list[AuditEntry]:

@@ -17,8 +17,19 @@ class MalformedDocument(ValueError):
     """The bytes are not an acceptable XML document (too large, not well-formed, DTD or entities)."""
 
 
+_XINCLUDE_NAMESPACES = ("{http://www.w3.org/2001/XInclude}", "{http://www.w3.org/2003/XInclude}")
+
+
+class _RefuseExternal(etree.Resolver):
+    """Answers every external reference (DTD, entity) with nothing: libxml2 would otherwise open a local
+    ``file://`` DTD even with ``load_dtd=False``, which lets a partner probe our file system."""
+
+    def resolve(self, system_url, public_id, context):  # type: ignore[no-untyped-def]
+        return self.resolve_string("", context)
+
+
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
+    parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -28,6 +39,8 @@ def _parser() -> etree.XMLParser:
         remove_pis=False,
         collect_ids=False,
     )
+    parser.resolvers.add(_RefuseExternal())
+    return parser
 
 
 def parse_xml(data: bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> etree._Element:
@@ -52,4 +65,6 @@ def parse_xml(data: bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> etree._Ele
         raise MalformedDocument("DOCTYPE declarations are not accepted")
     for _entity in root.iter(etree.Entity):
         raise MalformedDocument("entity references are not accepted")
+    for node in root.iter(*(f"{prefix}*" for prefix in _XINCLUDE_NAMESPACES)):
+        raise MalformedDocument(f"XInclude is not accepted ({etree.QName(node).localname})")
     return root

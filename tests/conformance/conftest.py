@@ -14,7 +14,7 @@ import gzip
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
@@ -144,7 +144,7 @@ class Prober:
             target = path + (f"?{query}" if query else "")
             payload = body if body is not None else urlencode(list(params)).encode()
         wire = [("Host", self.node.ctx.settings.host),
-                ("Date", format_http_date(now or datetime.now(timezone.utc))),
+                ("Date", format_http_date(now or datetime.now(UTC))),
                 ("X-Request-Id", str(uuid.uuid4())), ("Digest", digest_header(payload))]
         if method != "GET":
             wire.append(("Content-Type", "application/x-www-form-urlencoded"))
@@ -209,7 +209,7 @@ class Prober:
         assert required <= set(params.headers), f"R6: {params.headers} lacks {required - set(params.headers)}"
         assert {"date", "original-date"} & set(params.headers), "R6: no date is signed"
         assert received.get("x-request-signature") == sent.signature, "R10"
-        verify_response(headers=received, body=raw, now=datetime.now(timezone.utc),
+        verify_response(headers=received, body=raw, now=datetime.now(UTC),
                         request_method=sent.method, request_target=sent.target,
                         request_id=sent.header("x-request-id"), request_signature=sent.signature,
                         resolve_server_key=self.resolve_server_key)

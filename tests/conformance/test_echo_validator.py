@@ -10,14 +10,14 @@ import base64
 import gzip
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from ewp_node.manifest import build_manifest
 from ewp_node.config import HeiConfig, Settings
+from ewp_node.manifest import build_manifest
 from ewp_node.security.digest import digest_header
 from ewp_node.security.httpsig import parse_signature_params
 from ewp_node.security.keys import load_private_key_pem, public_key_b64
@@ -156,7 +156,7 @@ def test_e18_the_partners_server_key_is_not_a_client_key(probe, combo) -> None: 
 
 def test_e19_an_original_date_20_minutes_old_is_refused(probe, combo) -> None:  # type: ignore[no-untyped-def]
     method, srvauth = combo
-    old = probe.request(method, now=datetime.now(timezone.utc) - timedelta(minutes=20)).header("Date")
+    old = probe.request(method, now=datetime.now(UTC) - timedelta(minutes=20)).header("Date")
     names = ["(request-target)", "host", "original-date", "digest", "x-request-id"]
     sent = probe.request(method, ECHO_ABA, srvauth=srvauth, headers={"Original-Date": old}, sign=names)
     probe.fails(sent, 400, "original-date")
@@ -166,7 +166,7 @@ def test_e19_an_original_date_20_minutes_old_is_refused(probe, combo) -> None:  
 def test_a_date_outside_five_minutes_is_refused(probe, combo, minutes) -> None:  # type: ignore[no-untyped-def]
     method, srvauth = combo
     sent = probe.request(method, ECHO_ABA, srvauth=srvauth,
-                         now=datetime.now(timezone.utc) + timedelta(minutes=minutes))
+                         now=datetime.now(UTC) + timedelta(minutes=minutes))
     probe.fails(sent, 400, "date")
 
 
@@ -208,7 +208,8 @@ def test_e23_a_sha1_digest_alone_is_refused(probe, srvauth) -> None:  # type: ig
 
 def test_e24_the_digest_algorithm_name_is_case_insensitive(probe, srvauth) -> None:  # type: ignore[no-untyped-def]
     body = b"echo=b"
-    reply = probe.ok(probe.request("POST", body=body, srvauth=srvauth, headers={"Digest": f"shA-256={_sha256_b64(body)}"}))
+    digest = {"Digest": f"shA-256={_sha256_b64(body)}"}
+    reply = probe.ok(probe.request("POST", body=body, srvauth=srvauth, headers=digest))
     assert reply.echo()[1] == ["b"]
 
 

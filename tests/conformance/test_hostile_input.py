@@ -16,11 +16,6 @@ from ewp_node.xml.parse import MAX_DOCUMENT_BYTES, MalformedDocument, parse_xml
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "hostile_xml"
 HOSTILE_FILES = sorted(CORPUS.glob("*.xml"))
-#: Known gaps in ``parse_xml``, reported with their fix; strict, so the marker must go once fixed.
-KNOWN_GAPS = {
-    "xinclude.xml": "parse_xml accepts XInclude elements (harmless until someone calls xinclude(), "
-                    "but the corpus rule is: refuse)",
-}
 
 #: Every entry point that turns outside bytes into a tree.
 PARSE_ENTRY_POINTS: dict[str, Callable[[bytes], object]] = {
@@ -33,13 +28,6 @@ def _corpus_params() -> list[object]:
     return [pytest.param(path, id=path.name) for path in HOSTILE_FILES]
 
 
-def _mark_known_gap(request: pytest.FixtureRequest, path: Path, entry_point: Callable[[bytes], object]) -> None:
-    """Expect a (strict) failure where ``parse_xml`` itself has a known gap; other entry points may still
-    refuse such a document for another reason (e.g. its root element)."""
-    if path.name in KNOWN_GAPS and entry_point is parse_xml:
-        request.node.add_marker(pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[path.name]))
-
-
 def test_the_corpus_has_every_attack_family() -> None:
     names = {path.stem for path in HOSTILE_FILES}
     for family in ("billion_laughs", "quadratic_blowup", "external_entity_file", "external_dtd", "parameter_entity",
@@ -49,9 +37,7 @@ def test_the_corpus_has_every_attack_family() -> None:
 
 @pytest.mark.parametrize("entry_point", PARSE_ENTRY_POINTS.values(), ids=PARSE_ENTRY_POINTS.keys())
 @pytest.mark.parametrize("path", _corpus_params())
-def test_every_hostile_document_is_refused(request: pytest.FixtureRequest, path: Path,
-                                          entry_point: Callable[[bytes], object]) -> None:
-    _mark_known_gap(request, path, entry_point)
+def test_every_hostile_document_is_refused(path: Path, entry_point: Callable[[bytes], object]) -> None:
     with pytest.raises(MalformedDocument):
         entry_point(path.read_bytes())
 
@@ -64,8 +50,6 @@ def test_an_oversize_document_is_refused_before_parsing() -> None:
         parse_xml(b"<r>" + b"x" * 100 + b"</r>", max_bytes=50)
 
 
-@pytest.mark.xfail(strict=True, reason="libxml2 opens a file:// external DTD even with load_dtd=False: "
-                                       "a file-existence oracle (and a read of any local path); fix reported")
 def test_no_local_file_is_opened_for_an_external_dtd(tmp_path: Path) -> None:
     """An existing and a missing local DTD must be refused alike, without touching the file system."""
     existing = tmp_path / "exists.dtd"

@@ -8,8 +8,7 @@ from typing import Any
 
 from lxml import etree
 
-from ewp_node.xml.build.namespaces import ADDRESS, CONTACT, PHONE
-from ewp_node.xml.ns import XML_LANG, q
+from ewp_node.xml.ns import ADDRESS, CONTACT, PHONE, XML_LANG, q
 
 Record = dict[str, Any]
 #: Prefixes declared once on every response root that embeds the shared types.

@@ -8,8 +8,7 @@ from collections.abc import Iterable
 from lxml import etree
 
 from ewp_node.xml.build.common import Record, add_text, add_texts
-from ewp_node.xml.build.namespaces import COURSE_REPLICATION, COURSES, TERM_V1
-from ewp_node.xml.ns import q
+from ewp_node.xml.ns import COURSE_REPLICATION, COURSES, TERM_V1, q
 
 
 def _e(local: str) -> str:

@@ -7,8 +7,7 @@ from collections.abc import Iterable
 from lxml import etree
 
 from ewp_node.xml.build.common import Record, add_phone, add_text, add_texts
-from ewp_node.xml.build.namespaces import FACTSHEET, PHONE
-from ewp_node.xml.ns import q
+from ewp_node.xml.ns import FACTSHEET, PHONE, q
 
 
 def _e(local: str) -> str:

@@ -7,8 +7,7 @@ from collections.abc import Iterable, Sequence
 from lxml import etree
 
 from ewp_node.xml.build.common import SHARED_NSMAP, Record, add_address, add_contact, add_text, add_texts
-from ewp_node.xml.build.namespaces import INSTITUTIONS
-from ewp_node.xml.ns import q
+from ewp_node.xml.ns import INSTITUTIONS, q
 
 
 def _e(local: str) -> str:

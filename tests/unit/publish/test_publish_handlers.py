@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from ewp_node.xml.build.namespaces import COURSE_REPLICATION, COURSES, FACTSHEET, INSTITUTIONS, OUNITS
+from ewp_node.xml.ns import COURSE_REPLICATION, COURSES, FACTSHEET, INSTITUTIONS, OUNITS
 
 HEI = "uni-a.example.eu"
 FAKE = "this-is-some-unknown-and-unexpected-id"

@@ -144,7 +144,7 @@ def _official_document(specs_dir: Path) -> dict:  # type: ignore[type-arg]
     for the example's HEI. The examples reference ounits they do not describe (the institution's ounit ids,
     the ounit's parent): the helper adds a minimal ounit for each, as a real export would contain them."""
     from ewp_node.publish import from_xml
-    from ewp_node.xml.build.namespaces import COURSES, FACTSHEET, INSTITUTIONS, OUNITS
+    from ewp_node.xml.ns import COURSES, FACTSHEET, INSTITUTIONS, OUNITS
     from ewp_node.xml.parse import parse_xml
 
     def root(name: str) -> etree._Element:
