@@ -77,6 +77,7 @@ def _make_view(ctx: NodeContext, api: ApiSpec, endpoint: Endpoint):  # type: ign
         body = request.get_data(cache=True)
         caller = middleware.authenticate(ctx, request, body, anonymous_allowed=api.anonymous)
         g.ewp_caller = caller
+        body = middleware.negotiate_encryption(ctx, request, body)
         ewp_request = EwpRequest(params=_params(endpoint, body), caller=caller, ctx=ctx, url_hei=url_hei,
                                  body=body if endpoint.body == "xml" else b"")
         return _render(ctx, view(ewp_request))

@@ -21,6 +21,7 @@ from lxml import etree
 from ewp_node.config import check_url
 from ewp_node.security.errors import UntrustedServerKey
 from ewp_node.security.httpsig import HeaderView, parse_signature_params, sign_request, verify_response
+from ewp_node.security.rsa_aes import CODING, decrypt, encrypt
 from ewp_node.store.audit import Direction, Exchange
 from ewp_node.xml.parse import parse_xml
 
@@ -96,15 +97,23 @@ class EwpClient:
         query = parts.query
         body = b""
         headers = {"Host": parts.netloc, "Accept-Encoding": "gzip", "Want-Digest": "SHA-256"}
-        wants_signature = entry.security.supports_httpsig_server
+        security = entry.security
+        wants_signature = security.supports_httpsig_server
         if wants_signature:
             headers["Accept-Signature"] = "rsa-sha256"
+        if security.supports_encrypted_response and not security.supports_tls_response:
+            headers["Accept-Encoding"] = f"{CODING}, gzip"
         if method == "GET":
             query = "&".join(filter(None, [query, urlencode(list(params))]))
         elif xml_body is not None:
             body, headers["Content-Type"] = xml_body, "text/xml; charset=utf-8"
         else:
             body, headers["Content-Type"] = urlencode(list(params)).encode(), "application/x-www-form-urlencoded"
+        if method != "GET" and security.supports_encrypted_request and not security.accepts_tls_request:
+            if not entry.server_key_ids:
+                raise PartnerUnavailable(f"{hei_id} requires {CODING} for {api!r} but publishes no server key")
+            body = encrypt(body, self._server_key(entry, min(entry.server_key_ids)))
+            headers["Content-Encoding"] = CODING
         target = parts.path + (f"?{query}" if query else "")
         signed = sign_request(method=method, target=target, headers=headers, body=body,
                               private_key=self._ctx.client_key.private, key_id=self._ctx.client_key.key_id,
@@ -131,11 +140,23 @@ class EwpClient:
                             request_signature=parse_signature_params(signed["Authorization"]).signature,
                             resolve_server_key=lambda key_id: self._server_key(entry, key_id))
             verified = True
-        content = _gunzip(raw) if "gzip" in (received.get("content-encoding") or "").lower() else raw
+        content = self._decode(raw, received.get("content-encoding"))
         content_type = received.get("content-type") or ""
         root = parse_xml(content) if "xml" in content_type and content else None
         return ClientResponse(status=status, body=content, content_type=content_type, root=root,
                               signature_verified=verified, entry=entry, url=url)
+
+    def _decode(self, raw: bytes, content_encoding: str | None) -> bytes:
+        """Undo the response's content codings, last applied first (gzip, ewp-rsa-aes128gcm)."""
+        content = raw
+        for coding in reversed([c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]):
+            if coding == CODING:
+                content = decrypt(content, {self._ctx.client_key.key_id: self._ctx.client_key.private})
+            elif coding == "gzip":
+                content = _gunzip(content)
+            elif coding != "identity":
+                raise PartnerUnavailable(f"the partner answered with an unsupported content coding {coding!r}")
+        return content
 
     def _server_key(self, entry: ApiEntry, key_id: str) -> RSAPublicKey:
         key = self._ctx.registry.index.server_key(key_id) if key_id in entry.server_key_ids else None

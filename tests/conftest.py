@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import requests
 from lxml import etree
 
 REPO = Path(__file__).resolve().parent.parent
@@ -148,60 +149,153 @@ class TestNode:
                                 base_url=self.ctx.settings.base_url)
 
 
-@pytest.fixture
-def make_node(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """Factory: ``make_node(heis=("uni-a.example.eu",), limits=None, partner_heis=(PARTNER_HEI,))``."""
-    from ewp_node.app import manifest_bytes
+def _node_context(home: Path, base_url: str, heis, registry: StaticRegistry, *, limits=None,  # type: ignore[no-untyped-def]
+                  validate: bool = True, rsa_aes128gcm: bool = False):
+    """A NodeContext on a fresh migrated SQLite file, with pooled keys and the given registry."""
     from ewp_node.audit import AuditSink
     from ewp_node.config import HeiConfig, Settings
     from ewp_node.context import KeyPair, NodeContext
-    from ewp_node.manifest import build_manifest
-    from ewp_node.security.keys import fingerprint, public_key_b64
+    from ewp_node.security.keys import fingerprint
     from ewp_node.security.replay import ReplayCache
     from ewp_node.store.db import make_engine, session_factory, upgrade_database
+
+    home.mkdir()
+    settings = Settings(
+        home=home, base_url=base_url,
+        heis=tuple(HeiConfig(id=h, names={"en": f"University {h}"}) for h in heis),
+        database_url=f"sqlite:///{home / 'db.sqlite3'}", limits=dict(limits or {}),
+        specs_dir=SPECS_DIR if validate and (SPECS_DIR / "catalog.xml").is_file() else None,
+        rsa_aes128gcm=rsa_aes128gcm,
+    )
+    engine = make_engine(settings.database_url)
+    upgrade_database(engine)
+    sessions = session_factory(engine)
+    client_key, server_key = _fresh_key(), _fresh_key()
+    ctx = NodeContext(
+        settings=settings, sessions=sessions, registry=registry,
+        client_key=KeyPair(client_key, fingerprint(client_key.public_key())),
+        server_key=KeyPair(server_key, fingerprint(server_key.public_key())),
+        audit=AuditSink(sessions), replay=ReplayCache(),
+    )
+    if settings.specs_dir is not None:
+        from ewp_node.xml.schemas import OfficialSchemas
+
+        ctx.schemas = OfficialSchemas(settings.specs_dir)
+    return ctx
+
+
+def _manifests_of(ctx):  # type: ignore[no-untyped-def]
+    from lxml import etree
+
+    from ewp_node.app import manifest_bytes
+
+    return [etree.fromstring(manifest_bytes(ctx.settings, ctx.client_key, ctx.server_key, h.id))
+            for h in ctx.settings.heis]
+
+
+def _release(ctx) -> None:  # type: ignore[no-untyped-def]
+    ctx.audit.close()
+    _KEY_POOL.extend([ctx.client_key.private, ctx.server_key.private])
+
+
+@pytest.fixture
+def make_node(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Factory: ``make_node(heis=("uni-a.example.eu",), limits=None, partner_heis=(PARTNER_HEI,))``."""
+    from ewp_node.config import HeiConfig, Settings
+    from ewp_node.manifest import build_manifest
+    from ewp_node.security.keys import public_key_b64
 
     created: list[TestNode] = []
 
     def factory(heis=("uni-a.example.eu",), limits=None, partner_heis=(PARTNER_HEI,),  # type: ignore[no-untyped-def]
-                validate: bool = True) -> TestNode:
+                validate: bool = True, rsa_aes128gcm: bool = False) -> TestNode:
         home = tmp_path / f"node{len(created)}"
-        home.mkdir()
-        settings = Settings(
-            home=home, base_url="https://node.test.example.eu",
-            heis=tuple(HeiConfig(id=h, names={"en": f"University {h}"}) for h in heis),
-            database_url=f"sqlite:///{home / 'db.sqlite3'}", limits=dict(limits or {}),
-            specs_dir=SPECS_DIR if validate and (SPECS_DIR / "catalog.xml").is_file() else None,
-        )
-        engine = make_engine(settings.database_url)
-        upgrade_database(engine)
-        sessions = session_factory(engine)
-        keys = [_fresh_key() for _ in range(4)]
         registry = StaticRegistry()
-        ctx = NodeContext(
-            settings=settings, sessions=sessions, registry=registry,
-            client_key=KeyPair(keys[0], fingerprint(keys[0].public_key())),
-            server_key=KeyPair(keys[1], fingerprint(keys[1].public_key())),
-            audit=AuditSink(sessions), replay=ReplayCache(),
-        )
-        if settings.specs_dir is not None:
-            from ewp_node.xml.schemas import OfficialSchemas
-
-            ctx.schemas = OfficialSchemas(settings.specs_dir)
-        from lxml import etree
-
-        manifests = [etree.fromstring(manifest_bytes(settings, ctx.client_key, ctx.server_key, h)) for h in heis]
+        ctx = _node_context(home, "https://node.test.example.eu", heis, registry, limits=limits,
+                            validate=validate, rsa_aes128gcm=rsa_aes128gcm)
+        partner_client, partner_server = _fresh_key(), _fresh_key()
+        manifests = _manifests_of(ctx)
         partner_settings = Settings(home=home, base_url="https://partner.test.example.eu",
                                     heis=tuple(HeiConfig(id=h, names={"en": h}) for h in partner_heis))
         for hei in partner_settings.heis:
-            manifests.append(build_manifest(partner_settings, [], hei, public_key_b64(keys[2].public_key()),
-                                            public_key_b64(keys[3].public_key())))
+            manifests.append(build_manifest(partner_settings, [], hei, public_key_b64(partner_client.public_key()),
+                                            public_key_b64(partner_server.public_key())))
         registry.set_manifests(manifests)
-        node = TestNode(ctx, keys[2], keys[3])
+        node = TestNode(ctx, partner_client, partner_server)
         created.append(node)
         return node
 
     yield factory
     for node in created:
-        node.ctx.audit.close()
-        _KEY_POOL.extend([node.ctx.client_key.private, node.ctx.server_key.private, node.partner_key,
-                          node.partner_server_key])
+        _release(node.ctx)
+        _KEY_POOL.extend([node.partner_key, node.partner_server_key])
+
+
+class FlaskAdapter(requests.adapters.BaseAdapter):
+    """A ``requests`` transport that hands each request to a Flask app in-process, by host[:port]."""
+
+    def __init__(self, apps) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.apps = apps
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):  # type: ignore[no-untyped-def]
+        import io
+        from urllib.parse import urlsplit
+
+        import urllib3
+
+        parts = urlsplit(request.url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        body = request.body or b""
+        answer = self.apps[parts.netloc].test_client().open(
+            target, method=request.method, data=body.encode() if isinstance(body, str) else body,
+            headers=dict(request.headers), base_url=f"{parts.scheme}://{parts.netloc}")
+        raw = urllib3.HTTPResponse(body=io.BytesIO(answer.data), headers=list(answer.headers.items()),
+                                   status=answer.status_code, preload_content=False, decode_content=False)
+        return requests.adapters.HTTPAdapter().build_response(request, raw)
+
+    def close(self) -> None:
+        pass
+
+
+class NodePair:
+    """Nodes ``a`` and ``b`` in one registry, each with its app; :meth:`client` calls the other in-process."""
+
+    def __init__(self, a, b) -> None:  # type: ignore[no-untyped-def]
+        from ewp_node.app import create_app
+
+        self.a, self.b = a, b
+        self.apps = {ctx.settings.host: create_app(ctx) for ctx in (a, b)}
+
+    def client(self, ctx):  # type: ignore[no-untyped-def]
+        """A real ``EwpClient`` of node ``ctx`` whose HTTP goes to the apps of this pair."""
+        from ewp_node.client import EwpClient
+
+        session = requests.Session()
+        session.mount("https://", FlaskAdapter(self.apps))
+        return EwpClient(ctx, session=session)
+
+
+@pytest.fixture
+def make_pair(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Factory: ``make_pair(a_heis=..., b_heis=..., edit_manifests=None, **b_options) -> NodePair``;
+    ``edit_manifests(manifests)`` may change the manifests before the registry indexes them."""
+    pairs: list[NodePair] = []
+
+    def factory(a_heis=("uni-a.example.eu",), b_heis=("uni-b.example.eu",), edit_manifests=None,  # type: ignore[no-untyped-def]
+                **b_options) -> NodePair:
+        registry = StaticRegistry()
+        a = _node_context(tmp_path / f"pair{len(pairs)}-a", "https://a.test.example.eu", a_heis, registry)
+        b = _node_context(tmp_path / f"pair{len(pairs)}-b", "https://b.test.example.eu", b_heis, registry,
+                          **b_options)
+        manifests = _manifests_of(a) + _manifests_of(b)
+        if edit_manifests is not None:
+            edit_manifests(manifests)
+        registry.set_manifests(manifests)
+        pairs.append(NodePair(a, b))
+        return pairs[-1]
+
+    yield factory
+    for pair in pairs:
+        _release(pair.a)
+        _release(pair.b)

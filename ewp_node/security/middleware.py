@@ -20,6 +20,7 @@ from flask import Flask, Request, Response, g, request
 from ewp_node.errors import build_error_response
 from ewp_node.responses import xml_response
 from ewp_node.security.caller import Caller
+from ewp_node.security.encryption import decode_request_body, response_key
 from ewp_node.security.errors import MalformedSignature, NotAClientKey, SecurityError, UnknownKey
 from ewp_node.security.httpsig import (
     HeaderView,
@@ -29,7 +30,7 @@ from ewp_node.security.httpsig import (
     verify_request,
     wants_signed_response,
 )
-from ewp_node.security.rsa_aes import accepts_coding
+from ewp_node.security.rsa_aes import CODING, accepts_coding, encrypt
 
 if TYPE_CHECKING:
     from ewp_node.context import NodeContext
@@ -46,6 +47,17 @@ class RequestSecurity:
 
     verified: VerifiedRequest | None = None
     signed_headers: frozenset[str] = field(default_factory=frozenset)
+    #: The registry key that signed the request.
+    client_key: RSAPublicKey | None = None
+    #: The key the response must be encrypted for (ewp-rsa-aes128gcm), when the client asked for it.
+    response_key: RSAPublicKey | None = None
+
+    def honoured(self, req: Request, name: str) -> str | None:
+        """A request header the server may act on: once a signature verified, signed headers only
+        (SECURITY.md a.2 step 10); every header of an anonymous request."""
+        if self.verified is not None and name.lower() not in self.signed_headers:
+            return None
+        return req.headers.get(name)
 
 
 def request_target(req: Request) -> str:
@@ -83,6 +95,11 @@ def authenticate(ctx: NodeContext, req: Request, body: bytes, *, anonymous_allow
     if anonymous_allowed and not authorization.lower().startswith("signature "):
         return Caller.anonymous()
     now = datetime.now(UTC)
+
+    def resolve(key_id: str) -> RSAPublicKey:
+        state.client_key = _resolve_client_key(ctx, key_id)
+        return state.client_key
+
     verified = verify_request(
         method=req.method,
         target=request_target(req),
@@ -90,12 +107,28 @@ def authenticate(ctx: NodeContext, req: Request, body: bytes, *, anonymous_allow
         body=body,
         now=now,
         expected_host=ctx.settings.host,
-        resolve_client_key=lambda key_id: _resolve_client_key(ctx, key_id),
+        resolve_client_key=resolve,
         is_replay=lambda request_id: ctx.replay.seen(request_id, now),
     )
     state.verified = verified
     state.signed_headers = verified.signed_headers
     return Caller(key_id=verified.key_id, hei_ids=ctx.registry.index.heis_for_client_key(verified.key_id))
+
+
+def negotiate_encryption(ctx: NodeContext, req: Request, body: bytes) -> bytes:
+    """After :func:`authenticate`: the plaintext request body, and the response key if the client asked for
+    an ``ewp-rsa-aes128gcm`` response (SECURITY.md c.2, c.3).
+
+    :raises SecurityError: 405/400/415 for a misused request coding, 400/406 for an unusable response key.
+    """
+    state: RequestSecurity = g.ewp_security
+    enabled = ctx.settings.rsa_aes128gcm
+    plaintext = decode_request_body(req.method, state.honoured(req, "Content-Encoding"), body, enabled=enabled,
+                                    private_keys={ctx.server_key.key_id: ctx.server_key.private})
+    state.response_key = response_key(state.honoured(req, "Accept-Encoding"),
+                                      state.honoured(req, "Accept-Response-Encryption-Key"),
+                                      enabled=enabled, caller_key=state.client_key)
+    return plaintext
 
 
 def security_error_response(exc: SecurityError) -> Response:
@@ -118,18 +151,25 @@ def _request_signature(req: Request) -> str | None:
 
 
 def finalize_response(ctx: NodeContext, response: Response) -> Response:
-    """Compress when accepted, then sign when ``Accept-Signature: rsa-sha256`` asks (srvauth-httpsig).
-
-    Error responses are signed too (sec-intro: "error signing"). The body is final before the Digest.
+    """Compress when accepted, encrypt when asked, then sign when ``Accept-Signature: rsa-sha256`` asks
+    (srvauth-httpsig). Error responses are signed too (sec-intro: "error signing"). The body is final
+    before the Digest: gzip first, then ewp-rsa-aes128gcm, so the client decodes in reverse order.
     """
     if response.direct_passthrough:
         return response
     body = response.get_data()
+    codings = []
     accept_encoding = request.headers.get("Accept-Encoding")
     if len(body) >= GZIP_MIN_BYTES and accept_encoding and accepts_coding(accept_encoding, "gzip"):
         body = gzip.compress(body, compresslevel=5, mtime=0)
+        codings.append("gzip")
+    state: RequestSecurity | None = g.get("ewp_security")
+    if state is not None and state.response_key is not None and response.status_code < 500:
+        body = encrypt(body, state.response_key)
+        codings.append(CODING)
+    if codings:
         response.set_data(body)
-        response.headers["Content-Encoding"] = "gzip"
+        response.headers["Content-Encoding"] = ", ".join(codings)
     if wants_signed_response(request.headers.get("Accept-Signature")):
         response.headers.extend(
             sign_response(

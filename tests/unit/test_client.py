@@ -1,0 +1,90 @@
+"""The signed client against a real node app (in-process transport): registry lookup, signing, response
+verification over the raw bytes, content codings, and refusals."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from lxml import etree
+
+from ewp_node.client import MAX_RESPONSE_BYTES, PartnerUnavailable, _gunzip
+from ewp_node.security.errors import ResponseVerificationError
+from ewp_node.store.audit import Direction, recent_exchanges
+from ewp_node.xml import ns
+
+A, B = "uni-a.example.eu", "uni-b.example.eu"
+
+
+def _echo(response) -> tuple[list[str], list[str]]:  # type: ignore[no-untyped-def]
+    root = response.root
+    return ([e.text for e in root.iter(f"{{{ns.ECHO}}}hei-id")], [e.text for e in root.iter(f"{{{ns.ECHO}}}echo")])
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_signed_echo_through_the_registry(make_pair, method: str) -> None:  # type: ignore[no-untyped-def]
+    pair = make_pair()
+    response = pair.client(pair.a).call(B, "echo", params=[("echo", "zażółć"), ("echo", "a b&c")], method=method)
+    assert response.status == 200
+    assert response.signature_verified
+    assert _echo(response) == ([A], ["zażółć", "a b&c"])
+    assert response.url == "https://b.test.example.eu/ewp/echo"
+    pair.a.audit.flush()
+    with pair.a.sessions() as session:
+        [entry] = recent_exchanges(session)
+    assert (entry.direction, entry.api, entry.partner_hei, entry.status) == (Direction.OUT, "echo", B, 200)
+
+
+def test_gzip_answers_are_verified_then_inflated(make_pair) -> None:  # type: ignore[no-untyped-def]
+    pair = make_pair()
+    values = [("echo", f"value number {i}") for i in range(200)]
+    response = pair.client(pair.a).call(B, "echo", params=values)
+    assert response.signature_verified and len(_echo(response)[1]) == 200
+
+
+def test_partner_requiring_encryption_gets_encrypted_requests_and_answers(make_pair) -> None:  # type: ignore[no-untyped-def]
+    def only_rsa_aes(manifests: list) -> None:  # type: ignore[type-arg]
+        for tls in manifests[1].iter(f"{{{ns.REQENCR_TLS}}}tls", f"{{{ns.RESENCR_TLS}}}tls"):
+            tls.getparent().remove(tls)
+
+    pair = make_pair(edit_manifests=only_rsa_aes, rsa_aes128gcm=True)
+    response = pair.client(pair.a).call(B, "echo", params=[("echo", "secret")])
+    assert response.status == 200 and response.signature_verified
+    assert _echo(response)[1] == ["secret"]
+
+
+def test_unknown_partner_api_is_reported(make_pair) -> None:  # type: ignore[no-untyped-def]
+    pair = make_pair()
+    with pytest.raises(PartnerUnavailable, match="no 'iias' API"):
+        pair.client(pair.a).call(B, "iias")
+    with pytest.raises(PartnerUnavailable, match="no 'echo' API for HEI 'nowhere.example.eu'"):
+        pair.client(pair.a).call("nowhere.example.eu", "echo")
+
+
+def test_a_response_signed_by_a_key_of_another_host_is_rejected(make_pair) -> None:  # type: ignore[no-untyped-def]
+    pair = make_pair()
+    pair.b.server_key = pair.a.server_key  # B signs with A's server key: listed, but not for B's host
+    with pytest.raises(ResponseVerificationError):
+        pair.client(pair.a).call(B, "echo", params=[("echo", "x")])
+
+
+def test_gzip_bombs_are_refused() -> None:
+    assert _gunzip(gzip.compress(b"ok")) == b"ok"
+    with pytest.raises(PartnerUnavailable, match="inflates past"):
+        _gunzip(gzip.compress(b"\0" * (MAX_RESPONSE_BYTES + 1)))
+
+
+def test_error_answers_come_back_signed_and_parsed(make_pair) -> None:  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from ewp_node.context import KeyPair
+    from ewp_node.security.keys import fingerprint
+
+    pair = make_pair()
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pair.a.client_key = KeyPair(stranger, fingerprint(stranger.public_key()))  # a key no registry lists
+    response = pair.client(pair.a).call(B, "echo", params=[("echo", "x")])
+    assert response.status == 403
+    assert response.signature_verified
+    assert etree.QName(response.root).localname == "error-response"
+    assert "not in the registry" in response.root.findtext(f"{{{ns.COMMON}}}developer-message")
