@@ -47,15 +47,17 @@ def manifest_bytes(settings: Settings, client_key: KeyPair, server_key: KeyPair,
 
 
 def _params(endpoint: Endpoint, body: bytes) -> Params:
+    """The parameters: the query string for GET, the form body for POST (its query is ignored)."""
     if request.method == "GET":
-        return Params(request.args.items(multi=True))
-    if endpoint.body == "xml":
+        raw = request.query_string
+    elif endpoint.body == "xml":
         return Params(())
+    else:
+        raw = body
     try:
-        text = body.decode("utf-8")
+        return Params(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
     except UnicodeDecodeError:
-        raise BadRequest("the form body is not UTF-8") from None
-    return Params(parse_qsl(text, keep_blank_values=True))
+        raise BadRequest("the parameters are not UTF-8") from None
 
 
 def _render(ctx: NodeContext, result: object) -> Response:

@@ -10,7 +10,7 @@ import logging
 import threading
 from collections import deque
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine
 
 from ewp_node.store.audit import Exchange, record_exchanges
 
@@ -18,9 +18,9 @@ log = logging.getLogger(__name__)
 
 
 class AuditSink:
-    def __init__(self, sessions: sessionmaker[Session], *, flush_seconds: float = 1.0,
+    def __init__(self, engine: Engine, *, flush_seconds: float = 1.0,
                  batch_size: int = 200, max_pending: int = 100_000) -> None:
-        self._sessions = sessions
+        self._engine = engine
         self._pending: deque[Exchange] = deque(maxlen=max_pending)
         self._flush_seconds = flush_seconds
         self._batch_size = batch_size
@@ -57,8 +57,8 @@ class AuditSink:
             if not batch:
                 return
             try:
-                with self._sessions.begin() as session:
-                    record_exchanges(session, batch)
+                with self._engine.begin() as connection:
+                    record_exchanges(connection, batch)
             except Exception:  # the audit log must never take the node down
                 log.exception("could not write %d audit entries", len(batch))
 

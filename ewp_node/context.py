@@ -80,7 +80,7 @@ def build_context(settings: Settings, registry: CatalogueSource | None = None) -
         registry=registry,
         client_key=KeyPair.load(settings.client_key_path),
         server_key=KeyPair.load(settings.server_key_path),
-        audit=AuditSink(sessions),
+        audit=AuditSink(engine),
         replay=ReplayCache(),
         schemas=schemas,
     )

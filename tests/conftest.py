@@ -175,7 +175,7 @@ def _node_context(home: Path, base_url: str, heis, registry: StaticRegistry, *, 
         settings=settings, sessions=sessions, registry=registry,
         client_key=KeyPair(client_key, fingerprint(client_key.public_key())),
         server_key=KeyPair(server_key, fingerprint(server_key.public_key())),
-        audit=AuditSink(sessions), replay=ReplayCache(),
+        audit=AuditSink(engine), replay=ReplayCache(),
     )
     if settings.specs_dir is not None:
         from ewp_node.xml.schemas import OfficialSchemas

@@ -59,9 +59,10 @@ _HTTP_DATE_RE = re.compile(
     r"([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT\Z"
 )
 _SCHEME_RE = re.compile(r"\A\s*signature\s+", re.IGNORECASE | re.ASCII)
-_PARAM_RE = re.compile(
-    r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^",\s]*))\s*(?:,|\Z)', re.ASCII | re.DOTALL
+_PARAM_RE = re.compile(  # quoted strings unrolled ("[^"\\]*(\\.[^"\\]*)*"): no per-character alternation
+    r'\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"([^"\\]*(?:\\.[^"\\]*)*)"|([^",\s]*))\s*(?:,|\Z)', re.ASCII | re.DOTALL
 )
+_ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
 #: Headers ``sign_request`` sets itself; passing them in would leave them unsigned or duplicated.
 _SIGNER_OWNED = frozenset({"date", "original-date", "digest", "x-request-id", "authorization"})
 
@@ -101,10 +102,11 @@ class HeaderView:
     """
 
     def __init__(self, items: Iterable[tuple[str, str]]) -> None:
-        values: dict[str, list[str]] = {}
+        values: dict[str, str] = {}
         for name, value in items:
-            values.setdefault(name.lower(), []).append(value.strip())
-        self._values = {name: ", ".join(parts) for name, parts in values.items()}
+            key = name.lower()
+            values[key] = f"{values[key]}, {value.strip()}" if key in values else value.strip()
+        self._values = values
 
     def get(self, name: str) -> str | None:
         return self._values.get(name.lower())
@@ -152,7 +154,10 @@ def parse_signature_params(value: str) -> SignatureParams:
         name, quoted, token = match.groups()
         if name.lower() in found:
             raise MalformedSignature(f"signature parameter {name!r} appears twice")
-        found[name.lower()] = re.sub(r"\\(.)", r"\1", quoted, flags=re.DOTALL) if quoted is not None else token
+        if quoted is None:
+            found[name.lower()] = token
+        else:
+            found[name.lower()] = _ESCAPE_RE.sub(r"\1", quoted) if "\\" in quoted else quoted
         position = match.end()
     missing = [name for name in ("keyId", "algorithm", "signature") if not found.get(name.lower())]
     if missing:

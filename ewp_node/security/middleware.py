@@ -179,7 +179,8 @@ def finalize_response(ctx: NodeContext, response: Response) -> Response:
                 key_id=ctx.server_key.key_id,
                 now=datetime.now(UTC),
                 request_id=request.headers.get("X-Request-Id"),
-                request_signature=_request_signature(request),
+                request_signature=state.verified.signature if state is not None and state.verified is not None
+                else _request_signature(request),
             )
         )
     return response

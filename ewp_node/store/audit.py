@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import Enum, Index, Integer, String, func, select
+from sqlalchemy import Connection, Enum, Index, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ewp_node.store.base import Base
@@ -36,9 +36,8 @@ class AuditEntry(Base):
     message: Mapped[str | None] = mapped_column(String(500))
 
 
-@dataclass(frozen=True)
-class Exchange:
-    """One exchange as the security layer or the client saw it (not yet stored)."""
+class Exchange(NamedTuple):
+    """One exchange as the security layer or the client saw it (not yet stored; cheap to build)."""
 
     at: datetime
     direction: Direction
@@ -52,14 +51,13 @@ class Exchange:
     message: str | None = None
 
 
-def record_exchanges(session: Session, exchanges: Sequence[Exchange]) -> None:
-    """Store a batch of exchanges (the caller commits)."""
-    session.add_all(
-        AuditEntry(at=e.at, direction=e.direction, api=e.api[:64], method=e.method[:8], status=e.status,
-                   duration_ms=e.duration_ms, partner_hei=_cut(e.partner_hei, 255), request_id=_cut(e.request_id, 64),
-                   key_id=_cut(e.key_id, 64), message=_cut(e.message, 500))
+def record_exchanges(connection: Connection | Session, exchanges: Sequence[Exchange]) -> None:
+    """Store a batch of exchanges in one executemany INSERT (the caller commits)."""
+    connection.execute(AuditEntry.__table__.insert(), [
+        {**e._asdict(), "api": e.api[:64], "method": e.method[:8], "partner_hei": _cut(e.partner_hei, 255),
+         "request_id": _cut(e.request_id, 64), "key_id": _cut(e.key_id, 64), "message": _cut(e.message, 500)}
         for e in exchanges
-    )
+    ])
 
 
 def _cut(value: str | None, length: int) -> str | None:
