@@ -64,7 +64,9 @@ def create_home(home: Path, spec: HomeSpec) -> Settings:
         keys.mkdir(mode=0o700)
         generate_private_key_file(settings.client_key_path)
         generate_private_key_file(settings.server_key_path)
-        upgrade_database(make_engine(settings.database_url))
+        engine = make_engine(settings.database_url)
+        upgrade_database(engine)
+        engine.dispose()  # close now: a later close would checkpoint the SQLite WAL behind the caller's back
     except Exception:
         for path in sorted(home.rglob("*"), reverse=True):
             path.unlink() if path.is_file() else path.rmdir()
