@@ -11,9 +11,9 @@ from __future__ import annotations
 from lxml import etree
 
 from ewp_node.api import ApiSpec, Endpoint, EwpRequest, Flag
+from ewp_node.handling import served_hei
 from ewp_node.params import optional_one, parse_datetime
 from ewp_node.publish import repository as repo
-from ewp_node.publish.handling import served_hei
 from ewp_node.xml.build.courses import build_course_replication_response
 from ewp_node.xml.ns import COURSE_REPLICATION_ENTRY
 

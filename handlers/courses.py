@@ -14,9 +14,9 @@ from datetime import date
 from lxml import etree
 
 from ewp_node.api import ApiSpec, Endpoint, EwpRequest, Limit
+from ewp_node.handling import ids_or_codes, served_hei
 from ewp_node.params import optional_one, parse_date
 from ewp_node.publish import repository as repo
-from ewp_node.publish.handling import ids_or_codes, served_hei
 from ewp_node.xml.build.courses import build_courses_response
 from ewp_node.xml.ns import COURSES_ENTRY
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from lxml import etree
 
 from ewp_node.api import ApiSpec, Endpoint, EwpRequest, Limit
+from ewp_node.handling import requested_heis
 from ewp_node.publish import repository as repo
-from ewp_node.publish.handling import requested_heis
 from ewp_node.xml.build.factsheet import build_factsheet, build_factsheet_response
 from ewp_node.xml.ns import FACTSHEET_ENTRY
 

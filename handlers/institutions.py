@@ -10,8 +10,8 @@ from __future__ import annotations
 from lxml import etree
 
 from ewp_node.api import ApiSpec, Endpoint, EwpRequest, Limit
+from ewp_node.handling import requested_heis
 from ewp_node.publish import repository as repo
-from ewp_node.publish.handling import requested_heis
 from ewp_node.xml.build.institutions import build_hei, build_institutions_response
 from ewp_node.xml.ns import INSTITUTIONS_ENTRY
 

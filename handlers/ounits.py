@@ -10,8 +10,8 @@ from __future__ import annotations
 from lxml import etree
 
 from ewp_node.api import ApiSpec, Endpoint, EwpRequest, Limit
+from ewp_node.handling import ids_or_codes, served_hei
 from ewp_node.publish import repository as repo
-from ewp_node.publish.handling import ids_or_codes, served_hei
 from ewp_node.xml.build.ounits import build_ounits_response
 from ewp_node.xml.ns import OUNITS_ENTRY
 

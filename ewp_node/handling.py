@@ -1,4 +1,4 @@
-"""Parameter rules shared by the published-data handlers (VALIDATOR.md 2.1, 3, 7), on top of
+"""Request rules shared by handlers (VALIDATOR.md 2.1, 3, 7), on top of
 ``ewp_node.params``: the HEI a request is about, the ids-or-codes choice, the requested HEI list."""
 
 from __future__ import annotations
