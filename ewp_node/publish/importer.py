@@ -187,7 +187,7 @@ def _read_deletes(r: Reader, doc: dict[str, Any], collections: dict[str, list[Re
 
 def _file_contents(r: Reader, doc: dict[str, Any], base_dir: Path | None) -> dict[str, bytes]:
     contents: dict[str, bytes] = {}
-    raw_files = doc.get("files") if isinstance(doc.get("files"), list) else []
+    raw_files: list[Any] = doc["files"] if isinstance(doc.get("files"), list) else []
     for index, raw in enumerate(raw_files):
         if not isinstance(raw, dict) or not raw.get("file_id"):
             continue
@@ -215,8 +215,9 @@ def check_references(session: Session, checked: Checked) -> dict[str, dict[str |
     hei_id = checked.hei_id
     ounits = repo.existing(session, OUNIT, hei_id)
     deleted_ounits = set(checked.deletes["ounits"])
-    final = {k: {"ounit_id": k, "ounit_code": row.ounit_code, "parent_ounit_id": row.parent_ounit_id}
-             for k, row in ounits.items() if k not in deleted_ounits}
+    final: dict[str, dict[str, Any]] = {
+        k: {"ounit_id": k, "ounit_code": row.ounit_code, "parent_ounit_id": row.parent_ounit_id}
+        for k, row in ounits.items() if k is not None and k not in deleted_ounits}
     labels = {}
     for index, rec in enumerate(checked.collections["ounits"]):
         final[rec["ounit_id"]] = rec
@@ -235,7 +236,7 @@ def check_references(session: Session, checked: Checked) -> dict[str, dict[str |
             problems.append(Problem(label, "parent_ounit_id", f"{parent!r} makes the ounit tree a cycle"))
     courses = repo.existing(session, COURSE, hei_id)
     deleted_courses = set(checked.deletes["courses"])
-    course_ounits = {k: row.ounit_id for k, row in courses.items() if k not in deleted_courses}
+    course_ounits = {k: row.ounit_id for k, row in courses.items() if k is not None and k not in deleted_courses}
     for index, rec in enumerate(checked.collections["courses"]):
         course_ounits[rec["los_id"]] = rec.get("ounit_id")
         if rec.get("ounit_id") and rec["ounit_id"] not in final:
@@ -294,7 +295,7 @@ def apply(session: Session, checked: Checked, current: dict[str, dict[str | None
     ounits = sorted(checked.collections["ounits"], key=lambda rec: _depth(checked.collections["ounits"], rec))
     for name, kind, records in (("ounits", OUNIT, ounits), ("courses", COURSE, checked.collections["courses"])):
         for record in records:
-            change = repo.upsert(session, kind, hei_id, record, now, current[name].get(record[kind.key]))
+            change = repo.upsert(session, kind, hei_id, record, now, current[name].get(record[str(kind.key)]))
             report.counts[name, change] += 1
             done += 1
             if progress and done % 100 == 0:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Enum, Index, Integer, String, func, select
+from sqlalchemy import Connection, Enum, Index, Integer, String, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ewp_node.store.base import Base
@@ -53,7 +53,7 @@ class Exchange(NamedTuple):
 
 def record_exchanges(connection: Connection | Session, exchanges: Sequence[Exchange]) -> None:
     """Store a batch of exchanges in one executemany INSERT (the caller commits)."""
-    connection.execute(AuditEntry.__table__.insert(), [
+    connection.execute(insert(AuditEntry), [
         {**e._asdict(), "api": e.api[:64], "method": e.method[:8], "partner_hei": _cut(e.partner_hei, 255),
          "request_id": _cut(e.request_id, 64), "key_id": _cut(e.key_id, 64), "message": _cut(e.message, 500)}
         for e in exchanges

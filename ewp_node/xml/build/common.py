@@ -12,7 +12,7 @@ from ewp_node.xml.ns import ADDRESS, CONTACT, PHONE, XML_LANG, q
 
 Record = dict[str, Any]
 #: Prefixes declared once on every response root that embeds the shared types.
-SHARED_NSMAP = {"a": ADDRESS, "c": CONTACT, "p": PHONE}
+SHARED_NSMAP: dict[str | None, str] = {"a": ADDRESS, "c": CONTACT, "p": PHONE}
 
 _STRUCTURED = (("building_number", "buildingNumber"), ("building_name", "buildingName"),
                ("street_name", "streetName"), ("unit", "unit"), ("floor", "floor"),
