@@ -103,11 +103,11 @@ class Sandbox:
     def start(self) -> None:
         for index in range(self.count):
             self.nodes.append(self._prepare_node(index))
-        self._start_registry()
         for node in self.nodes:
             self._start_node(node)
         for node in self.nodes:
             self._wait_until_up(node)
+        self._start_registry()  # after the nodes: its first build finds every manifest
         assert self.registry is not None
         errors = self.registry.rebuild()
         if errors:

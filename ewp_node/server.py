@@ -24,6 +24,13 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return self._factory()
 
 
+def _close_node(worker: Any) -> None:
+    """gunicorn ``worker_exit`` hook: flush what the node still holds (audit entries) before the worker goes."""
+    ctx = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("ewp_node")
+    if ctx is not None:
+        ctx.audit.close()
+
+
 def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
@@ -48,4 +55,5 @@ def serve(app_factory: Callable[[], Any], bind: str, *, workers: int | None = No
         "preload_app": False,
         "timeout": 60,
         "graceful_timeout": 5,
+        "worker_exit": lambda _server, worker: _close_node(worker),
     }).run()
