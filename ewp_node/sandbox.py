@@ -103,11 +103,16 @@ class Sandbox:
     def start(self) -> None:
         for index in range(self.count):
             self.nodes.append(self._prepare_node(index))
-        for node in self.nodes:
-            self._start_node(node)
-        for node in self.nodes:
-            self._wait_until_up(node)
-        self._start_registry()  # after the nodes: its first build finds every manifest
+        registry_log = logging.getLogger("ewp_node.registry.local")
+        quiet, registry_log.disabled = registry_log.disabled, True  # nodes fetch the catalogue while others boot
+        try:
+            self._start_registry()
+            for node in self.nodes:
+                self._start_node(node)
+            for node in self.nodes:
+                self._wait_until_up(node)
+        finally:
+            registry_log.disabled = quiet
         assert self.registry is not None
         errors = self.registry.rebuild()
         if errors:
