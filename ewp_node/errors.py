@@ -66,6 +66,12 @@ class UnsupportedMediaType(EwpError):
     status = 415
 
 
+class ServiceUnavailable(EwpError):
+    """We cannot answer now (e.g. no registry catalogue yet): the partner should retry later."""
+
+    status = 503
+
+
 def build_error_response(developer_message: str, user_message: str | None = None) -> etree._Element:
     """Build the common ``<error-response>`` element (architecture common-types.xsd)."""
     root = etree.Element(q(COMMON, "error-response"), nsmap={None: COMMON})

@@ -17,7 +17,8 @@ from urllib.parse import quote
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from flask import Flask, Request, Response, g, request
 
-from ewp_node.errors import build_error_response
+from ewp_node.errors import ServiceUnavailable, build_error_response
+from ewp_node.registry.fetch import RegistryUnavailable
 from ewp_node.responses import xml_response
 from ewp_node.security.caller import Caller
 from ewp_node.security.encryption import decode_request_body, response_key
@@ -71,7 +72,10 @@ def request_target(req: Request) -> str:
 
 
 def _resolve_client_key(ctx: NodeContext, key_id: str) -> RSAPublicKey:
-    index = ctx.registry.index
+    try:
+        index = ctx.registry.index
+    except RegistryUnavailable:
+        raise ServiceUnavailable("the registry catalogue is not available yet: retry later") from None
     key = index.client_key(key_id)
     if key is None and not index.is_known_key(key_id) and ctx.registry.refresh_for_unknown_key(key_id):
         index = ctx.registry.index

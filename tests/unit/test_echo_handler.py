@@ -49,3 +49,22 @@ def test_unsigned_request_gets_401_challenge(make_node, validate_official):  # t
     assert response.headers["WWW-Authenticate"] == 'Signature realm="EWP"'
     assert "SHA-256" in response.headers["Want-Digest"]
     validate_official(response.data)
+
+
+def test_no_catalogue_yet_is_a_503_not_a_crash(make_node, validate_official):  # type: ignore[no-untyped-def]
+    from ewp_node.registry.fetch import RegistryUnavailable
+
+    class NoCatalogue:
+        @property
+        def index(self):  # type: ignore[no-untyped-def]
+            raise RegistryUnavailable("no catalogue fetched and none on disk")
+
+        def refresh_for_unknown_key(self, key_id: str) -> bool:
+            return False
+
+    node = make_node()
+    node.ctx.registry = NoCatalogue()
+    response = node.call("GET", "/ewp/echo", [("echo", "a")])
+    assert response.status_code == 503
+    validate_official(response.data)
+    assert b"retry later" in response.data
