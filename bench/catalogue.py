@@ -3,7 +3,7 @@
 Prints one JSON object: for each API, the time per request (parameters parsed, store read, XML built and
 serialised: everything but the HTTP signature layer, which Echo's benchmark measures) against the time of the
 bare SQL queries fetching the same rows, and their ratio (target <= 3). Usage: ``python bench/catalogue.py
-[--courses N] [--database-url URL]``.
+[--courses N] [--database-url URL]``; on PostgreSQL it works in a schema of its own, dropped at the end.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from ewp_node.api import EwpRequest
 from ewp_node.config import HeiConfig, Settings
@@ -50,6 +52,24 @@ def _catalogue(size: int) -> dict:  # type: ignore[type-arg]
     return document
 
 
+@contextmanager
+def _database(url: str) -> Iterator[str]:
+    """``url`` itself (SQLite), or a PostgreSQL URL bound to a fresh schema that is dropped afterwards."""
+    if not url.startswith("postgresql"):
+        yield url
+        return
+    schema = f"bench_catalogue_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def _time(run: Callable[[], object], repeat: int) -> float:
     samples = []
     for _ in range(repeat):
@@ -65,8 +85,8 @@ def main() -> int:
     parser.add_argument("--database-url")
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+    with tempfile.TemporaryDirectory() as tmp, \
+            _database(args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}") as url:
         engine = make_engine(url)
         upgrade_database(engine)
         sessions = session_factory(engine)
