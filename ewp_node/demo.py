@@ -52,6 +52,26 @@ def echo_step(caller: SandboxNode, callee: SandboxNode) -> Step:
     return Step(f"{caller.hei_id} -> {callee.hei_id}: signed Echo", held, detail)
 
 
+def institution_step(caller: SandboxNode, callee: SandboxNode) -> Step:
+    """``caller`` reads who ``callee`` is: Institutions and Factsheet APIs (public data, signed answers)."""
+    ctx = _context(caller)
+    try:
+        client = EwpClient(ctx)
+        params = [("hei_id", callee.hei_id)]
+        institution = client.call(callee.hei_id, "institutions", params=params)
+        factsheet = client.call(callee.hei_id, "factsheet", params=params)
+    finally:
+        ctx.audit.close()
+    names = [e.text for e in institution.root.iter(f"{{{ns.INSTITUTIONS}}}name")] if institution.root is not None \
+        else []
+    deadlines = [e.text for e in factsheet.root.iter(f"{{{ns.FACTSHEET}}}autumn-term")] \
+        if factsheet.root is not None else []
+    held = (institution.status == factsheet.status == 200 and institution.signature_verified
+            and factsheet.signature_verified and bool(names))
+    return Step(f"{caller.hei_id} -> {callee.hei_id}: Institutions + Factsheet", held,
+                f"names {names}; autumn-term deadlines (nominations, applications) {deadlines}")
+
+
 def replicate_step(caller: SandboxNode, callee: SandboxNode) -> Step | None:
     """``caller`` copies ``callee``'s course catalogue (Simple Course Replication + Courses)."""
     try:
@@ -80,6 +100,7 @@ def run_demo(directory: Path | None = None) -> int:
         plan: list[Callable[[], Step | None]] = [
             lambda: echo_step(a, b),
             lambda: echo_step(b, a),
+            lambda: institution_step(a, b),
             lambda: replicate_step(a, b),
         ]
         steps = []

@@ -37,6 +37,8 @@ DEMO_HEIS = (
 )
 #: Seconds a node may take to come up before the sandbox gives up.
 STARTUP_TIMEOUT = 60.0
+#: How often the sandbox nodes refresh the catalogue (production: minutes).
+REGISTRY_REFRESH_SECONDS = 2
 
 
 def free_port() -> int:
@@ -117,6 +119,9 @@ class Sandbox:
         errors = self.registry.rebuild()
         if errors:
             raise RuntimeError("the sandbox registry refused manifests: " + "; ".join(errors))
+        # Nodes that fetched a catalogue while others were booting see the whole network at their next
+        # refresh; an unknown caller before that would get 403 (early refreshes are rate-limited).
+        time.sleep(REGISTRY_REFRESH_SECONDS + 0.5)
 
     def _prepare_node(self, index: int) -> SandboxNode:
         hei_id, name, dataset = _demo_hei(index)
@@ -126,7 +131,8 @@ class Sandbox:
         spec = HomeSpec(hei_id=hei_id, hei_name=name, base_url=f"https://127.0.0.1:{port}",
                         registry_url=self.catalogue_url,
                         extra={"tls_cert": str(cert), "tls_key": str(key), "ca_bundle": str(self.ca.cert_path),
-                               "registry_refresh_seconds": 2, "admin_provider": "ewp-node sandbox"})
+                               "registry_refresh_seconds": REGISTRY_REFRESH_SECONDS,
+                               "admin_provider": "ewp-node sandbox"})
         settings = create_home(home, spec)
         self._load_demo_data(settings.home, hei_id, dataset)
         return SandboxNode(home=home, hei_id=hei_id, port=port)
@@ -186,6 +192,10 @@ class Sandbox:
             time.sleep(0.5)
 
     def stop(self) -> None:
+        if self._server is not None:  # first: nodes going down must not make it complain
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
         for node in self.nodes:
             if node.process is not None and node.process.poll() is None:
                 node.process.terminate()
@@ -196,10 +206,6 @@ class Sandbox:
                 except subprocess.TimeoutExpired:
                     node.process.kill()
                     node.process.wait(timeout=5)
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
     def describe(self, out: IO[str]) -> None:
         out.write(f"registry catalogue: {self.catalogue_url}\n")
