@@ -105,6 +105,11 @@ def upsert(session: Session, kind: Kind, hei_id: str, record: Record, now: datet
     for name, value in values.items():
         setattr(row, name, value)
     if kind is COURSE:
+        if current is not None and current.instances:
+            # The old LOIs must be gone before the new ones go in: a flush inserts before it deletes orphans,
+            # which would break the unique (los_pk, loi_id) on every LOI kept by id.
+            current.instances.clear()
+            session.flush()
         row.instances = [_loi_row(i, loi) for i, loi in enumerate(record.get("instances", ()))]
     row.modified_at = now
     if current is None:

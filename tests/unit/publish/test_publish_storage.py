@@ -77,3 +77,8 @@ def test_store_round_trip(engine, small_document) -> None:  # type: ignore[no-un
         assert repo.ounit_ids(session, HEI) == ["root", "sci"]
         exported = export_document(session, HEI)
     assert not import_document(sessions, exported, {HEI}, source="export", now=t0 + timedelta(days=2)).changed
+    small_document["courses"][0]["titles"] = ["Linear algebra"]  # a course with LOIs, kept by id
+    assert import_document(sessions, small_document, {HEI}, source="s.json", now=t0 + timedelta(days=3)).changed
+    with sessions() as session:
+        [course] = repo.courses_by(session, HEI, "los_id", ["CR/alg1"])
+    assert course["titles"] == [{"text": "Linear algebra"}] and len(course["instances"]) == 2
