@@ -7,13 +7,14 @@ record really changed, so re-importing the same data changes nothing. The caller
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from ewp_node.publish.models import Factsheet, Institution, Loi, Los, OUnit, StoredFile
@@ -54,7 +55,8 @@ class Kind:
         out.update((c, getattr(row, c)) for c in self.columns if getattr(row, c) is not None)
         out.update(row.data)
         if self.model is Los:
-            out["instances"] = [_loi_record(loi) for loi in row.instances]
+            out["instances"] = [_loi_record(loi.loi_id, loi.start, loi.end, loi.language_of_instruction, loi.data)
+                                for loi in row.instances]
             out = {k: v for k, v in out.items() if v != []}
         return out
 
@@ -68,9 +70,9 @@ KINDS = {k.name: k for k in (INSTITUTION, OUNIT, COURSE, FACTSHEET)}
 _LOI_COLUMNS = ("loi_id", "start", "end", "language_of_instruction")
 
 
-def _loi_record(loi: Loi) -> Record:
-    return {"loi_id": loi.loi_id, "start": loi.start.isoformat(), "end": loi.end.isoformat(), **loi.data,
-            **({"language_of_instruction": loi.language_of_instruction} if loi.language_of_instruction else {})}
+def _loi_record(loi_id: str, start: date, end: date, language: str | None, data: Record) -> Record:
+    return {"loi_id": loi_id, "start": start.isoformat(), "end": end.isoformat(), **data,
+            **({"language_of_instruction": language} if language else {})}
 
 
 def _loi_row(position: int, record: Record) -> Loi:
@@ -216,14 +218,34 @@ class LoiWindow:
     after: date | None = None
 
 
-_LOS_COLUMNS = (Los.id, Los.los_id, *(getattr(Los, c) for c in COURSE.columns), Los.data)
-_LOI_READ = (Loi.los_pk, Loi.loi_id, Loi.start, Loi.end, Loi.language_of_instruction, Loi.data)
+class StoredLos(NamedTuple):
+    """A published LOS as read, not decoded yet: its columns (``los_id``, ``COURSE.columns``, ``data`` as JSON
+    text) and those of its LOIs in the window (``loi_id``, ``start``, ``end``, ``language_of_instruction``,
+    ``data`` as JSON text). Equal values make equal records, so it keys the cache of built elements (a tuple:
+    hashed and compared in C)."""
+
+    columns: tuple[Any, ...]
+    instances: tuple[tuple[Any, ...], ...]
+
+    def record(self) -> Record:
+        """The canonical record, with ``instances``."""
+        los_id, *values, data = self.columns
+        record = {"los_id": los_id, **{c: v for c, v in zip(COURSE.columns, values, strict=True) if v is not None},
+                  **json.loads(data)}
+        record["instances"] = [_loi_record(loi_id, start, end, language, json.loads(loi_data))
+                               for loi_id, start, end, language, loi_data in self.instances]
+        return record
+
+
+_LOS_COLUMNS = (Los.id, Los.los_id, *(getattr(Los, c) for c in COURSE.columns), cast(Los.data, Text))
+_LOI_READ = (Loi.los_pk, Loi.loi_id, Loi.start, Loi.end, Loi.language_of_instruction, cast(Loi.data, Text))
 
 
 def courses_by(session: Session, hei_id: str, key: str, values: Sequence[str],
-               window: LoiWindow = LoiWindow()) -> list[Record]:
+               window: LoiWindow = LoiWindow()) -> list[StoredLos]:
     """Published LOSes of ``hei_id`` whose ``key`` (``los_id`` or ``los_code``) is in ``values``, in that
-    order, each with the LOIs inside ``window``. Two queries, column tuples only (the hot path)."""
+    order, each with the LOIs inside ``window``. Two queries, column tuples only, JSON left undecoded (the
+    hot path: a cached LOS is never decoded)."""
     column = _LOS_KEYS[key]
     los_rows = session.execute(select(*_LOS_COLUMNS).where(Los.hei_id == hei_id, Los.open_to_incoming.is_(True),
                                                            column.in_(values))).all()
@@ -234,19 +256,10 @@ def courses_by(session: Session, hei_id: str, key: str, values: Sequence[str],
         loi_query = loi_query.where(Loi.end < window.before)
     if window.after is not None:
         loi_query = loi_query.where(Loi.start > window.after)
-    instances: dict[int, list[Record]] = {}
-    for loi in session.execute(loi_query):
-        record = {"loi_id": loi.loi_id, "start": loi.start.isoformat(), "end": loi.end.isoformat(), **loi.data}
-        if loi.language_of_instruction:
-            record["language_of_instruction"] = loi.language_of_instruction
-        instances.setdefault(loi.los_pk, []).append(record)
-    out = []
-    for row in los_rows:
-        record = {"los_id": row.los_id, **{c: getattr(row, c) for c in COURSE.columns if getattr(row, c) is not None},
-                  **row.data}
-        record["instances"] = instances.get(row.id, [])
-        out.append(record)
-    return out
+    instances: dict[int, list[tuple[Any, ...]]] = {}
+    for los_pk, *loi in session.execute(loi_query):
+        instances.setdefault(los_pk, []).append(tuple(loi))
+    return [StoredLos(tuple(row)[1:], tuple(instances.get(row.id, ()))) for row in los_rows]
 
 
 def los_ids(session: Session, hei_id: str, modified_since: datetime | None = None) -> list[str]:

@@ -71,7 +71,7 @@ def test_store_round_trip(engine, small_document) -> None:  # type: ignore[no-un
         assert repo.los_ids(session, HEI) == ["CR/alg1", "CR/ana1"]
         assert repo.los_ids(session, HEI, t0 + timedelta(hours=1)) == []
         window = repo.LoiWindow(after=datetime(2025, 1, 1).date())
-        [course] = repo.courses_by(session, HEI, "los_code", ["MATH101"], window)
+        [course] = [s.record() for s in repo.courses_by(session, HEI, "los_code", ["MATH101"], window)]
         assert [i["loi_id"] for i in course["instances"]] == ["CRI/alg1-2025"]
         assert [o["ounit_id"] for o in repo.ounits_by(session, HEI, "ounit_code", ["SCI", "NOPE"])] == ["sci"]
         assert repo.ounit_ids(session, HEI) == ["root", "sci"]
@@ -80,5 +80,5 @@ def test_store_round_trip(engine, small_document) -> None:  # type: ignore[no-un
     small_document["courses"][0]["titles"] = ["Linear algebra"]  # a course with LOIs, kept by id
     assert import_document(sessions, small_document, {HEI}, source="s.json", now=t0 + timedelta(days=3)).changed
     with sessions() as session:
-        [course] = repo.courses_by(session, HEI, "los_id", ["CR/alg1"])
+        [course] = [s.record() for s in repo.courses_by(session, HEI, "los_id", ["CR/alg1"])]
     assert course["titles"] == [{"text": "Linear algebra"}] and len(course["instances"]) == 2
