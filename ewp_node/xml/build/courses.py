@@ -13,10 +13,11 @@ from ewp_node.xml.fragments import FragmentCache
 from ewp_node.xml.ns import COURSE_REPLICATION, COURSES, TERM_V1, q
 
 #: Bytes of serialised ``<learningOpportunitySpecification>`` elements each process (each gunicorn worker)
-#: keeps to re-parse instead of rebuilding: about 2.5 KB per LOS, and its key (the LOS as stored, JSON text)
-#: about as much again, so 32 MB holds some 6,000 LOSes for ~64 MB per worker. More memory raises the hit
-#: rate on larger catalogues; 0 turns the cache off (every request builds, ~4x slower per LOS).
-LOS_CACHE_BYTES = 32 * 1024 * 1024
+#: keeps to re-parse instead of rebuilding. A typical LOS takes 2.7 KB, 5.7 KB with its key (the LOS as
+#: stored) and the Python objects, so 16 MB holds ~6,000 LOSes for ~35 MB per worker. Raising it buys hits
+#: on larger catalogues with memory in every worker; lowering it, or 0 (no cache), makes more requests build
+#: their LOSes in Python, 4-6x slower than re-parsing them.
+LOS_CACHE_BYTES = 16 * 1024 * 1024
 
 
 class LosSource(Hashable, Protocol):
