@@ -46,10 +46,10 @@ def manifest_bytes(settings: Settings, client_key: KeyPair, server_key: KeyPair,
     return serialize(element)
 
 
-def _params(endpoint: Endpoint, body: bytes) -> Params:
+def _params(endpoint: Endpoint, method: str, query_string: bytes, body: bytes) -> Params:
     """The parameters: the query string for GET, the form body for POST (its query is ignored)."""
-    if request.method == "GET":
-        raw = request.query_string
+    if method == "GET":
+        raw = query_string
     elif endpoint.body == "xml":
         return Params(())
     else:
@@ -72,47 +72,47 @@ def _make_view(ctx: NodeContext, api: ApiSpec, endpoint: Endpoint):  # type: ign
     view = api.views[endpoint.element]
 
     def dispatch(url_hei: str | None = None) -> Response:
-        if request.method == "HEAD":  # Flask adds HEAD to GET routes; EWP knows GET and POST only
+        state: middleware.RequestState = g.ewp
+        if state.method == "HEAD":  # Flask adds HEAD to GET routes; EWP knows GET and POST only
             raise MethodNotAllowed("HEAD is not supported: use GET or POST")
         if url_hei is not None and url_hei not in ctx.settings.hei_ids:
             raise NotFound(f"this node does not cover HEI {url_hei!r}")
         body = request.get_data(cache=True)
-        caller = middleware.authenticate(ctx, request, body, anonymous_allowed=api.anonymous)
-        g.ewp_caller = caller
-        body = middleware.negotiate_encryption(ctx, request, body)
-        ewp_request = EwpRequest(params=_params(endpoint, body), caller=caller, ctx=ctx, url_hei=url_hei,
-                                 body=body if endpoint.body == "xml" else b"")
+        caller = middleware.authenticate(ctx, state, body, anonymous_allowed=api.anonymous)
+        body = middleware.negotiate_encryption(ctx, state, body)
+        ewp_request = EwpRequest(params=_params(endpoint, state.method, request.query_string, body), caller=caller,
+                                 ctx=ctx, url_hei=url_hei, body=body if endpoint.body == "xml" else b"")
         return _render(ctx, view(ewp_request))
 
     dispatch.__name__ = f"{api.name}_{endpoint.element}".replace("-", "_")
     return dispatch
 
 
-def _register_api(app: Flask, ctx: NodeContext, api: ApiSpec) -> None:
+def _register_api(app: Flask, ctx: NodeContext, api: ApiSpec, api_names: dict[str, str]) -> None:
+    """Add the API's routes, and each route endpoint's API name to ``api_names``."""
     for endpoint in api.endpoints:
         view = _make_view(ctx, api, endpoint)
         rules = [f"/ewp/{endpoint.path}"]
         if ctx.settings.multi_hei:
             rules.append(f"/hei/<url_hei>/ewp/{endpoint.path}")
         for rule in rules:
-            app.add_url_rule(rule, endpoint=f"{api.name}:{endpoint.element}:{rule}", view_func=view,
-                             methods=list(endpoint.methods), provide_automatic_options=False)
+            name = f"{api.name}:{endpoint.element}:{rule}"
+            app.add_url_rule(rule, endpoint=name, view_func=view, methods=list(endpoint.methods),
+                             provide_automatic_options=False)
+            api_names[name] = api.name
 
 
-def _audit(ctx: NodeContext, response: Response) -> None:
-    api = g.get("ewp_api")
-    if api is None:
-        return
-    caller = g.get("ewp_caller")
-    heis = sorted(caller.hei_ids) if caller is not None else []
+def _audit(ctx: NodeContext, state: middleware.RequestState, response: Response) -> None:
+    caller = state.caller
+    heis = caller.hei_ids if caller is not None else frozenset()
     message = None
     if response.status_code >= 400:
         message = response.headers.get("X-EWP-Verification-Message") or response.status
     ctx.audit.record(Exchange(
-        at=datetime.now(UTC), direction=Direction.IN, api=api, method=request.method,
-        status=response.status_code, duration_ms=int((time.perf_counter() - g.ewp_started) * 1000),
-        partner_hei=heis[0] if len(heis) == 1 else None,
-        request_id=request.headers.get("X-Request-Id"),
+        at=datetime.now(UTC), direction=Direction.IN, api=state.api, method=state.method,
+        status=response.status_code, duration_ms=int((time.perf_counter() - state.started) * 1000),
+        partner_hei=next(iter(heis)) if len(heis) == 1 else None,
+        request_id=state.headers.get("x-request-id"),
         key_id=caller.key_id if caller is not None else None, message=message,
     ))
 
@@ -124,8 +124,9 @@ def create_app(ctx: NodeContext) -> Flask:
     app.extensions["ewp_node"] = ctx
     install_error_handlers(app)
     middleware.install(app)
+    api_names: dict[str, str] = {}
     for api in enabled_apis():
-        _register_api(app, ctx, api)
+        _register_api(app, ctx, api, api_names)
     app.register_blueprint(status_blueprint(ctx))
 
     @app.get(f"/{MANIFEST_PATH}")
@@ -135,19 +136,20 @@ def create_app(ctx: NodeContext) -> Flask:
         return Response(data, content_type="application/xml; charset=utf-8")
 
     @app.before_request
-    def _start_clock() -> None:
-        g.ewp_started = time.perf_counter()
+    def _begin() -> None:
         rule = request.url_rule
-        if rule is not None and rule.endpoint.count(":") == 2:
-            g.ewp_api = rule.endpoint.split(":")[0]
-        elif "/ewp/" in request.path:  # an EWP URL called with a wrong method: answered and signed too
-            g.ewp_api = "unknown"
+        api = api_names.get(rule.endpoint) if rule is not None else None
+        if api is None and "/ewp/" in request.path:  # an EWP URL called with a wrong method: signed too
+            api = "unknown"
+        if api is not None:
+            g.ewp = middleware.RequestState.begin(api, request.environ)
 
     @app.after_request
     def _finalize(response: Response) -> Response:
-        if g.get("ewp_api") is not None:
-            response = middleware.finalize_response(ctx, response)
-        _audit(ctx, response)
+        state: middleware.RequestState | None = g.get("ewp")
+        if state is not None:
+            response = middleware.finalize_response(ctx, state, response)
+            _audit(ctx, state, response)
         return response
 
     return app

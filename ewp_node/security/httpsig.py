@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -51,6 +51,8 @@ REQUEST_TARGET = "(request-target)"
 #: Headers every EWP request signature must cover, besides ``date`` or ``original-date``.
 REQUIRED_REQUEST_HEADERS = (REQUEST_TARGET, "host", "digest", "x-request-id")
 DATE_HEADERS = ("date", "original-date")
+#: Response headers a response signature covers when present, besides the ones ``sign_response`` adds.
+SIGNED_RESPONSE_HEADERS = ("Content-Type", "Content-Encoding")
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -65,6 +67,8 @@ _PARAM_RE = re.compile(  # quoted strings unrolled ("[^"\\]*(\\.[^"\\]*)*"): no 
 _ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
 #: Headers ``sign_request`` sets itself; passing them in would leave them unsigned or duplicated.
 _SIGNER_OWNED = frozenset({"date", "original-date", "digest", "x-request-id", "authorization"})
+_CONTENT_KEYS = {"CONTENT_TYPE": "content-type", "CONTENT_LENGTH": "content-length"}
+_ENVIRON_CONTENT_KEYS = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
 
 
 def format_http_date(dt: datetime) -> str:
@@ -74,7 +78,9 @@ def format_http_date(dt: datetime) -> str:
     """
     if dt.tzinfo is None:
         raise ValueError("naive datetime: pass an aware datetime")
-    return format_datetime(dt.astimezone(UTC), usegmt=True)
+    dt = dt.astimezone(UTC)
+    return (f"{_WEEKDAYS[dt.weekday()]}, {dt.day:02d} {_MONTHS[dt.month - 1]} {dt.year:04d} "
+            f"{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d} GMT")
 
 
 def parse_http_date(value: str) -> datetime:
@@ -107,6 +113,20 @@ class HeaderView:
             key = name.lower()
             values[key] = f"{values[key]}, {value.strip()}" if key in values else value.strip()
         self._values = values
+
+    @classmethod
+    def from_wsgi_environ(cls, environ: Mapping[str, Any]) -> HeaderView:
+        """The request headers of a WSGI environ (PEP 3333: ``HTTP_*`` keys, ``CONTENT_TYPE`` and
+        ``CONTENT_LENGTH``; the server has already joined repeated headers), as ``werkzeug`` reads them."""
+        view = cls(())
+        values = view._values
+        for key, value in environ.items():
+            if key.startswith("HTTP_"):
+                if key not in _ENVIRON_CONTENT_KEYS:
+                    values[key[5:].replace("_", "-").lower()] = value.strip()
+            elif key in _CONTENT_KEYS and value:
+                values[_CONTENT_KEYS[key]] = value.strip()
+        return view
 
     def get(self, name: str) -> str | None:
         return self._values.get(name.lower())
@@ -345,7 +365,7 @@ def sign_response(*, headers: Mapping[str, str], body: bytes, private_key: RSAPr
     ``Digest``, ``X-Request-Id`` and ``X-Request-Signature`` when given, and ``Signature`` covering them plus
     ``Content-Type`` and ``Content-Encoding`` when present.
 
-    :param headers: the response headers as they will be sent.
+    :param headers: the response headers as they will be sent, or at least its ``SIGNED_RESPONSE_HEADERS``.
     :param body: the body as sent (after gzip/encryption).
     :param request_id: the request's ``X-Request-Id``, if it had one.
     :param request_signature: the ``signature`` value of the request's ``Authorization``, if signed.
@@ -357,7 +377,7 @@ def sign_response(*, headers: Mapping[str, str], body: bytes, private_key: RSAPr
         added["X-Request-Signature"] = request_signature
     names = [name.lower() for name in added]
     view = HeaderView([*((n, v) for n, v in headers.items() if n.lower() not in names), *added.items()])
-    names += [name for name in ("content-type", "content-encoding") if name in view]
+    names += [name.lower() for name in SIGNED_RESPONSE_HEADERS if name in view]
     added["Signature"] = _sign(private_key, key_id, names, view, None)
     return added
 

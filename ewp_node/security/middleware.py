@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import gzip
 import logging
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
-from flask import Flask, Request, Response, g, request
+from flask import Flask, Response
 
 from ewp_node.errors import ServiceUnavailable, build_error_response
 from ewp_node.registry.fetch import RegistryUnavailable
@@ -24,6 +25,7 @@ from ewp_node.security.caller import Caller
 from ewp_node.security.encryption import decode_request_body, response_key
 from ewp_node.security.errors import MalformedSignature, NotAClientKey, SecurityError, UnknownKey
 from ewp_node.security.httpsig import (
+    SIGNED_RESPONSE_HEADERS,
     HeaderView,
     VerifiedRequest,
     parse_signature_params,
@@ -43,31 +45,48 @@ GZIP_MIN_BYTES = 512
 
 
 @dataclass
-class RequestSecurity:
-    """What the middleware learnt about the current request (kept on ``flask.g``)."""
+class RequestState:
+    """One EWP request as the node handles it, kept on ``flask.g.ewp`` from routing to the audit record.
 
+    Built once from the WSGI environ (:meth:`begin`), filled by :func:`authenticate` and
+    :func:`negotiate_encryption`, read when the answer is signed and audited.
+    """
+
+    #: The EWP API name (``"unknown"`` for an EWP URL called with a wrong method).
+    api: str
+    method: str
+    #: ``(request-target)`` path and query exactly as sent.
+    target: str
+    headers: HeaderView
+    #: ``time.perf_counter()`` when the request reached the app.
+    started: float
+    caller: Caller | None = None
     verified: VerifiedRequest | None = None
-    signed_headers: frozenset[str] = field(default_factory=frozenset)
     #: The registry key that signed the request.
     client_key: RSAPublicKey | None = None
     #: The key the response must be encrypted for (ewp-rsa-aes128gcm), when the client asked for it.
     response_key: RSAPublicKey | None = None
 
-    def honoured(self, req: Request, name: str) -> str | None:
-        """A request header the server may act on: once a signature verified, signed headers only
-        (SECURITY.md a.2 step 10); every header of an anonymous request."""
-        if self.verified is not None and name.lower() not in self.signed_headers:
+    @classmethod
+    def begin(cls, api: str, environ: dict[str, Any]) -> RequestState:
+        return cls(api=api, method=environ.get("REQUEST_METHOD", "GET").upper(), target=request_target(environ),
+                   headers=HeaderView.from_wsgi_environ(environ), started=time.perf_counter())
+
+    def honoured(self, name: str) -> str | None:
+        """A request header (lower-case ``name``) the server may act on: once a signature verified, signed
+        headers only (SECURITY.md a.2 step 10); every header of an anonymous request."""
+        if self.verified is not None and name not in self.verified.signed_headers:
             return None
-        return req.headers.get(name)
+        return self.headers.get(name)
 
 
-def request_target(req: Request) -> str:
+def request_target(environ: dict[str, Any]) -> str:
     """``(request-target)`` path and query exactly as sent (percent-encoding kept)."""
-    raw = req.environ.get("RAW_URI") or req.environ.get("REQUEST_URI")
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw:
         return str(raw)
-    path = quote(req.environ.get("SCRIPT_NAME", "") + req.environ.get("PATH_INFO", ""), safe="/%;:@&=+$,!~*'()")
-    query = req.environ.get("QUERY_STRING", "")
+    path = quote(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""), safe="/%;:@&=+$,!~*'()")
+    query = environ.get("QUERY_STRING", "")
     return f"{path}?{query}" if query else path
 
 
@@ -87,17 +106,16 @@ def _resolve_client_key(ctx: NodeContext, key_id: str) -> RSAPublicKey:
     raise UnknownKey("the key that signed this request is not in the registry catalogue")
 
 
-def authenticate(ctx: NodeContext, req: Request, body: bytes, *, anonymous_allowed: bool) -> Caller:
-    """Verify the request's HTTP signature (SECURITY.md a.2) and return the caller.
+def authenticate(ctx: NodeContext, state: RequestState, body: bytes, *, anonymous_allowed: bool) -> Caller:
+    """Verify the request's HTTP signature (SECURITY.md a.2) and record the caller in ``state``.
 
     :raises SecurityError: with the status the spec gives (401, 400 or 403).
     """
-    headers = HeaderView(req.headers.items())
-    state = RequestSecurity()
-    g.ewp_security = state
+    headers = state.headers
     authorization = headers.get("authorization") or ""
     if anonymous_allowed and not authorization.lower().startswith("signature "):
-        return Caller.anonymous()
+        state.caller = Caller.anonymous()
+        return state.caller
     now = datetime.now(UTC)
 
     def resolve(key_id: str) -> RSAPublicKey:
@@ -105,8 +123,8 @@ def authenticate(ctx: NodeContext, req: Request, body: bytes, *, anonymous_allow
         return state.client_key
 
     verified = verify_request(
-        method=req.method,
-        target=request_target(req),
+        method=state.method,
+        target=state.target,
         headers=headers,
         body=body,
         now=now,
@@ -115,23 +133,25 @@ def authenticate(ctx: NodeContext, req: Request, body: bytes, *, anonymous_allow
         is_replay=lambda request_id: ctx.replay.seen(request_id, now),
     )
     state.verified = verified
-    state.signed_headers = verified.signed_headers
-    return Caller(key_id=verified.key_id, hei_ids=ctx.registry.index.heis_for_client_key(verified.key_id))
+    state.caller = Caller(key_id=verified.key_id, hei_ids=ctx.registry.index.heis_for_client_key(verified.key_id))
+    return state.caller
 
 
-def negotiate_encryption(ctx: NodeContext, req: Request, body: bytes) -> bytes:
+def negotiate_encryption(ctx: NodeContext, state: RequestState, body: bytes) -> bytes:
     """After :func:`authenticate`: the plaintext request body, and the response key if the client asked for
     an ``ewp-rsa-aes128gcm`` response (SECURITY.md c.2, c.3).
 
     :raises SecurityError: 405/400/415 for a misused request coding, 400/406 for an unusable response key.
     """
-    state: RequestSecurity = g.ewp_security
     enabled = ctx.settings.rsa_aes128gcm
-    plaintext = decode_request_body(req.method, state.honoured(req, "Content-Encoding"), body, enabled=enabled,
-                                    private_keys={ctx.server_key.key_id: ctx.server_key.private})
-    state.response_key = response_key(state.honoured(req, "Accept-Encoding"),
-                                      state.honoured(req, "Accept-Response-Encryption-Key"),
-                                      enabled=enabled, caller_key=state.client_key)
+    content_encoding = state.honoured("content-encoding")
+    plaintext = body if content_encoding is None else decode_request_body(
+        state.method, content_encoding, body, enabled=enabled,
+        private_keys={ctx.server_key.key_id: ctx.server_key.private})
+    if enabled:
+        state.response_key = response_key(state.honoured("accept-encoding"),
+                                          state.honoured("accept-response-encryption-key"),
+                                          enabled=enabled, caller_key=state.client_key)
     return plaintext
 
 
@@ -144,8 +164,11 @@ def security_error_response(exc: SecurityError) -> Response:
     return response
 
 
-def _request_signature(req: Request) -> str | None:
-    authorization = req.headers.get("Authorization", "")
+def _request_signature(state: RequestState) -> str | None:
+    """The request's signature value to echo: the verified one, else the one an unverified request carried."""
+    if state.verified is not None:
+        return state.verified.signature
+    authorization = state.headers.get("authorization") or ""
     if not authorization.lower().startswith("signature "):
         return None
     try:
@@ -154,7 +177,7 @@ def _request_signature(req: Request) -> str | None:
         return None
 
 
-def finalize_response(ctx: NodeContext, response: Response) -> Response:
+def finalize_response(ctx: NodeContext, state: RequestState, response: Response) -> Response:
     """Compress when accepted, encrypt when asked, then sign when ``Accept-Signature: rsa-sha256`` asks
     (srvauth-httpsig). Error responses are signed too (sec-intro: "error signing"). The body is final
     before the Digest: gzip first, then ewp-rsa-aes128gcm, so the client decodes in reverse order.
@@ -163,28 +186,27 @@ def finalize_response(ctx: NodeContext, response: Response) -> Response:
         return response
     body = response.get_data()
     codings = []
-    accept_encoding = request.headers.get("Accept-Encoding")
+    accept_encoding = state.headers.get("accept-encoding")
     if len(body) >= GZIP_MIN_BYTES and accept_encoding and accepts_coding(accept_encoding, "gzip"):
         body = gzip.compress(body, compresslevel=5, mtime=0)
         codings.append("gzip")
-    state: RequestSecurity | None = g.get("ewp_security")
-    if state is not None and state.response_key is not None and response.status_code < 500:
+    if state.response_key is not None and response.status_code < 500:
         body = encrypt(body, state.response_key)
         codings.append(CODING)
     if codings:
         response.set_data(body)
         response.headers["Content-Encoding"] = ", ".join(codings)
-    if wants_signed_response(request.headers.get("Accept-Signature")):
+    if wants_signed_response(state.headers.get("accept-signature")):
         response.headers.extend(
             sign_response(
-                headers={k: v for k, v in response.headers.items()},
+                headers={name: value for name in SIGNED_RESPONSE_HEADERS
+                         if (value := response.headers.get(name)) is not None},
                 body=body,
                 private_key=ctx.server_key.private,
                 key_id=ctx.server_key.key_id,
                 now=datetime.now(UTC),
-                request_id=request.headers.get("X-Request-Id"),
-                request_signature=state.verified.signature if state is not None and state.verified is not None
-                else _request_signature(request),
+                request_id=state.headers.get("x-request-id"),
+                request_signature=_request_signature(state),
             )
         )
     return response

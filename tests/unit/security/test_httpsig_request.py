@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from werkzeug.datastructures import Headers
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from ewp_node.security import errors
 from ewp_node.security.errors import SecurityError
@@ -90,6 +93,28 @@ def test_header_view_is_case_insensitive_and_joins_repeated_headers_in_wire_orde
     assert "digest" not in view
     assert view.get("digest") is None
     assert HeaderView({"X-Request-Id": "abc"}.items()).get("x-request-id") == "abc"
+
+
+@pytest.mark.parametrize("moment", [
+    datetime(2025, 1, 7, 12, 0, tzinfo=UTC),
+    datetime(2028, 2, 29, 23, 59, 59, tzinfo=UTC),
+    datetime(999, 12, 31, 1, 2, 3, tzinfo=UTC),
+])
+def test_format_http_date_matches_the_email_package(moment: datetime) -> None:
+    assert format_http_date(moment) == format_datetime(moment, usegmt=True)
+
+
+def test_header_view_from_a_wsgi_environ_reads_what_werkzeug_reads() -> None:
+    environ = EnvironBuilder(path="/ewp/echo", method="POST", data=b"echo=a",
+                             content_type="application/x-www-form-urlencoded",
+                             headers=[("X-Request-Id", " abc "), ("Accept-Signature", "rsa-sha256")]).get_environ()
+    environ["HTTP_CONTENT_TYPE"] = "text/plain"  # a duplicate the WSGI server leaves behind: CONTENT_TYPE wins
+    view = HeaderView.from_wsgi_environ(environ)
+
+    assert view._values == HeaderView(Request(environ).headers.items())._values
+    assert view.get("X-Request-Id") == "abc"
+    assert view.get("content-type") == "application/x-www-form-urlencoded"
+    assert view.get("content-length") == "6"
 
 
 def test_parse_and_format_signature_params_round_trip(load_vector: Loader) -> None:
