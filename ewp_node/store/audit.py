@@ -54,8 +54,9 @@ class Exchange(NamedTuple):
 def record_exchanges(connection: Connection | Session, exchanges: Sequence[Exchange]) -> None:
     """Store a batch of exchanges in one executemany INSERT (the caller commits)."""
     connection.execute(insert(AuditEntry), [
-        {**e._asdict(), "api": e.api[:64], "method": e.method[:8], "partner_hei": _cut(e.partner_hei, 255),
-         "request_id": _cut(e.request_id, 64), "key_id": _cut(e.key_id, 64), "message": _cut(e.message, 500)}
+        {"at": e.at, "direction": e.direction, "api": e.api[:64], "method": e.method[:8], "status": e.status,
+         "duration_ms": e.duration_ms, "partner_hei": _cut(e.partner_hei, 255), "request_id": _cut(e.request_id, 64),
+         "key_id": _cut(e.key_id, 64), "message": _cut(e.message, 500)}
         for e in exchanges
     ])
 
