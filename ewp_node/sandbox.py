@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -76,6 +77,8 @@ class Sandbox:
     def __init__(self, directory: Path | None = None, *, nodes: int = 2) -> None:
         if nodes < 1:
             raise ValueError("a sandbox needs at least one node")
+        #: A folder the sandbox made itself is removed when it stops; a given one is kept.
+        self._owns_directory = directory is None
         self.directory = directory or Path(tempfile.mkdtemp(prefix="ewp-sandbox-"))
         self.count = nodes
         self.nodes: list[SandboxNode] = []
@@ -206,6 +209,8 @@ class Sandbox:
                 except subprocess.TimeoutExpired:
                     node.process.kill()
                     node.process.wait(timeout=5)
+        if self._owns_directory:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
     def describe(self, out: IO[str]) -> None:
         out.write(f"registry catalogue: {self.catalogue_url}\n")
