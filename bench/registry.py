@@ -33,14 +33,14 @@ GH = ns.GH
 APIS = {
     "d6": (ns.DISCOVERY_ENTRY, "discovery", "6.0.0", "<d6:url>{u}/manifest.xml</d6:url>"),
     "e2": (ns.ECHO_ENTRY, "echo", "2.0.1", "<e2:url>{u}/echo</e2:url>"),
-    "in2": (f"{GH}/ewp-specs-api-institutions/blob/stable-v2/manifest-entry.xsd", "institutions", "2.2.0",
+    "in2": (ns.INSTITUTIONS_ENTRY, "institutions", "2.2.0",
             "<in2:url>{u}/institutions</in2:url><in2:max-hei-ids>1</in2:max-hei-ids>"),
-    "ou2": (f"{GH}/ewp-specs-api-ounits/blob/stable-v2/manifest-entry.xsd", "organizational-units", "2.1.1",
+    "ou2": (ns.OUNITS_ENTRY, "organizational-units", "2.1.1",
             ("<ou2:url>{u}/ounits</ou2:url><ou2:max-ounit-ids>100</ou2:max-ounit-ids>"
             "<ou2:max-ounit-codes>100</ou2:max-ounit-codes>")),
-    "fs1": (f"{GH}/ewp-specs-api-factsheet/blob/stable-v1/manifest-entry.xsd", "factsheet", "1.2.0",
+    "fs1": (ns.FACTSHEET_ENTRY, "factsheet", "1.2.0",
             "<fs1:url>{u}/factsheet</fs1:url><fs1:max-hei-ids>1</fs1:max-hei-ids>"),
-    "fi1": (f"{GH}/ewp-specs-api-file/blob/stable-v1/manifest-entry.xsd", "file", "1.0.0",
+    "fi1": (ns.FILE_ENTRY, "file", "1.0.0",
             "<fi1:url>{u}/file</fi1:url>"),
     "ia7": (f"{GH}/ewp-specs-api-iias/blob/stable-v7/manifest-entry.xsd", "iias", "7.0.0",
             ("<ia7:get-url>{u}/iias/get</ia7:get-url><ia7:max-iia-ids>3</ia7:max-iia-ids>"

@@ -50,9 +50,10 @@ def decode_request_body(method: str, content_encoding: str | None, body: bytes, 
     raise UnsupportedContentEncoding(f"unsupported request content coding {content_encoding!r}")
 
 
-def response_key(accept_encoding: str | None, accept_response_key: str | None, *, enabled: bool,
+def response_key(accept_encoding: str | None, accept_response_key: str | None, *,
                  caller_key: RSAPublicKey | None) -> RSAPublicKey | None:
-    """The key to encrypt the response for, or None for a plain (TLS-only) response.
+    """The key to encrypt the response for, or None for a plain (TLS-only) response. Call it only where
+    this node offers ewp-rsa-aes128gcm.
 
     :param accept_encoding: the request's ``Accept-Encoding`` (encrypt when it allows our coding, q > 0).
     :param accept_response_key: ``Accept-Response-Encryption-Key`` if the server may honour it (signed).
@@ -60,7 +61,7 @@ def response_key(accept_encoding: str | None, accept_response_key: str | None, *
     :raises MalformedSignature: 400 for an ``Accept-Response-Encryption-Key`` that is not an RSA key.
     :raises EncodingNotAcceptable: 406 when encryption is asked but no key is known.
     """
-    if not enabled or not accepts_coding(accept_encoding, CODING):
+    if not accepts_coding(accept_encoding, CODING):
         return None
     if accept_response_key:
         try:

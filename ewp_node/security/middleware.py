@@ -151,7 +151,7 @@ def negotiate_encryption(ctx: NodeContext, state: RequestState, body: bytes) -> 
     if enabled:
         state.response_key = response_key(state.honoured("accept-encoding"),
                                           state.honoured("accept-response-encryption-key"),
-                                          enabled=enabled, caller_key=state.client_key)
+                                          caller_key=state.client_key)
     return plaintext
 
 

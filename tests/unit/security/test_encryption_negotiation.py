@@ -55,24 +55,20 @@ def test_truncated_body_is_a_400() -> None:
 
 def test_response_key_prefers_the_signed_accept_response_encryption_key() -> None:
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
-    chosen = response_key("ewp-rsa-aes128gcm", public_key_b64(other), enabled=True, caller_key=CLIENT.public_key())
+    chosen = response_key("ewp-rsa-aes128gcm", public_key_b64(other), caller_key=CLIENT.public_key())
     assert fingerprint(chosen) == fingerprint(other)  # type: ignore[arg-type]
-    chosen = response_key("  ewp-rsa-AES128GCM ; q=1 , *;q=0", None, enabled=True, caller_key=CLIENT.public_key())
+    chosen = response_key("  ewp-rsa-AES128GCM ; q=1 , *;q=0", None, caller_key=CLIENT.public_key())
     assert fingerprint(chosen) == fingerprint(CLIENT.public_key())  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("accept", [None, "gzip", "ewp-rsa-aes128gcm;q=0, identity;q=1", "invalid-coding"])
 def test_no_encryption_unless_asked(accept: str | None) -> None:
-    assert response_key(accept, None, enabled=True, caller_key=CLIENT.public_key()) is None
-
-
-def test_encryption_disabled_means_plain_responses() -> None:
-    assert response_key("ewp-rsa-aes128gcm", None, enabled=False, caller_key=CLIENT.public_key()) is None
+    assert response_key(accept, None, caller_key=CLIENT.public_key()) is None
 
 
 def test_anonymous_client_without_key_gets_406_and_bad_key_400() -> None:
     with pytest.raises(EncodingNotAcceptable):
-        response_key("ewp-rsa-aes128gcm", None, enabled=True, caller_key=None)
+        response_key("ewp-rsa-aes128gcm", None, caller_key=None)
     with pytest.raises(MalformedSignature) as raised:
-        response_key("ewp-rsa-aes128gcm", "bm90IGEga2V5", enabled=True, caller_key=None)
+        response_key("ewp-rsa-aes128gcm", "bm90IGEga2V5", caller_key=None)
     assert raised.value.status == 400
