@@ -7,16 +7,15 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import ModuleType
-from urllib.parse import parse_qsl
 
 from flask import Flask, Response, g, request
 
 from ewp_node.api import ApiSpec, Endpoint, EwpRequest, FileBody
 from ewp_node.config import Settings
 from ewp_node.context import KeyPair, NodeContext
-from ewp_node.errors import BadRequest, EwpError, MethodNotAllowed, NotFound, install_error_handlers
+from ewp_node.errors import EwpError, MethodNotAllowed, NotFound, install_error_handlers
 from ewp_node.manifest import MANIFEST_PATH, build_manifest
-from ewp_node.params import Params
+from ewp_node.params import Params, read_form
 from ewp_node.responses import serialize, xml_response
 from ewp_node.security import middleware
 from ewp_node.security.keys import public_key_b64
@@ -54,10 +53,7 @@ def _params(endpoint: Endpoint, method: str, query_string: bytes, body: bytes) -
         return Params(())
     else:
         raw = body
-    try:
-        return Params(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
-    except UnicodeDecodeError:
-        raise BadRequest("the parameters are not UTF-8") from None
+    return read_form(raw)
 
 
 def _render(ctx: NodeContext, result: object) -> Response:
