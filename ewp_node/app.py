@@ -10,8 +10,8 @@ from types import ModuleType
 
 from flask import Flask, Response, g, request
 
-from ewp_node.api import ApiSpec, Endpoint, EwpRequest, FileBody
-from ewp_node.config import Settings
+from ewp_node.api import ApiSpec, Endpoint, EwpRequest, FileBody, Limit
+from ewp_node.config import ConfigError, Settings, nearest
 from ewp_node.context import KeyPair, NodeContext
 from ewp_node.errors import EwpError, MethodNotAllowed, NotFound, install_error_handlers
 from ewp_node.manifest import MANIFEST_PATH, build_manifest
@@ -33,13 +33,23 @@ def enabled_apis(modules: Sequence[ModuleType] | None = None) -> list[ApiSpec]:
     return [module.API for module in modules]
 
 
+def check_limits(settings: Settings, apis: Sequence[ApiSpec]) -> None:
+    """Every configured ``max-*`` limit belongs to an enabled API. :raises ConfigError: naming the nearest."""
+    declared = sorted({item.element for api in apis for item in api.items if isinstance(item, Limit)})
+    for name in settings.limits:
+        if name not in declared:
+            raise ConfigError(f"limits.{name}: no enabled API has this limit{nearest(name, declared)}")
+
+
 def manifest_bytes(settings: Settings, client_key: KeyPair, server_key: KeyPair,
                    hei_id: str | None = None) -> bytes:
     """The manifest of one covered HEI (the first one by default), as served at ``/manifest.xml``."""
     hei = next((h for h in settings.heis if h.id == (hei_id or settings.heis[0].id)), None)
     if hei is None:
         raise NotFound(f"this node does not cover HEI {hei_id!r}")
-    element = build_manifest(settings, enabled_apis(), hei,
+    apis = enabled_apis()
+    check_limits(settings, apis)
+    element = build_manifest(settings, apis, hei,
                              public_key_b64(client_key.private.public_key()),
                              public_key_b64(server_key.private.public_key()))
     return serialize(element)
@@ -124,7 +134,9 @@ def create_app(ctx: NodeContext) -> Flask:
     install_error_handlers(app)
     middleware.install(app)
     api_names: dict[str, str] = {}
-    for api in enabled_apis():
+    apis = enabled_apis()
+    check_limits(ctx.settings, apis)
+    for api in apis:
         _register_api(app, ctx, api, api_names)
     app.register_blueprint(status_blueprint(ctx))
 
