@@ -9,7 +9,6 @@ The examples are bounded (a fixed hostile list, then a few ``hypothesis`` draws 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -17,8 +16,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
 from ewp_node.api import ApiSpec, Endpoint
 from ewp_node.app import enabled_apis
@@ -27,7 +24,6 @@ from ewp_node.publish.cli import load_demo_data
 from ewp_node.xml import ns
 
 HEI = "uni-a.example.eu"
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ERROR_RESPONSE = f"{{{ns.COMMON}}}error-response"
 
 #: Percent-encoded values as they travel (some are not the encoding of any string: that is the point).
@@ -119,42 +115,28 @@ def _requests(names: list[str], value: str) -> Iterator[tuple[str, list[tuple[st
             yield f"{name} repeated", alone + [(name, value)]
 
 
-def _postgres_store(node) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    """Point the node's store and audit log at a fresh PostgreSQL schema (dropped afterwards)."""
+def _postgres_store(node, engine) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Point the node's store and audit log at ``engine`` (a fresh PostgreSQL schema)."""
     from ewp_node.audit import AuditSink
     from ewp_node.store.db import session_factory, upgrade_database
 
-    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with admin.connect():
-            pass
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc.orig).__name__})")
-    schema = f"ewp_fuzz_{uuid.uuid4().hex[:12]}"
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
     sqlite_audit = node.ctx.audit
+    upgrade_database(engine)
+    node.ctx.sessions = session_factory(engine)
+    node.ctx.audit = AuditSink(engine)
     try:
-        upgrade_database(engine)
-        node.ctx.sessions = session_factory(engine)
-        node.ctx.audit = AuditSink(engine)
         yield
     finally:
         node.ctx.audit.close()
         node.ctx.audit = sqlite_audit
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def fuzz_node(request: pytest.FixtureRequest, make_node):  # type: ignore[no-untyped-def]
     """A node with demo data on each back end."""
     node = make_node(heis=(HEI,))
-    stores = _postgres_store(node) if request.param == "postgresql" else iter([None])
+    stores = (_postgres_store(node, request.getfixturevalue("postgres_engine")) if request.param == "postgresql"
+              else iter([None]))
     next(stores)
     load_demo_data(node.ctx.sessions, HEI, "fr")
     yield node
