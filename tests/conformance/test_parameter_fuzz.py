@@ -110,7 +110,8 @@ def _requests(names: list[str], value: str) -> Iterator[tuple[str, list[tuple[st
         others = [(n, _plausible(n)) for n in names if n != name]
         alone = [p for p in heis if p[0] != name] + [(name, value)]
         yield f"{name} among others", others + [(name, value)]
-        yield f"{name} alone", alone
+        if alone != others + [(name, value)]:
+            yield f"{name} alone", alone
         if value in REPEATED:
             yield f"{name} repeated", alone + [(name, value)]
 
