@@ -280,8 +280,6 @@ class Settings:
         return int(self.limits.get(name, default))
 
 
-
-
 def nearest(name: str, valid: list[str]) -> str:
     """A hint naming the valid name closest to a misspelt ``name`` (or listing them all)."""
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)

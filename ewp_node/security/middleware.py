@@ -43,10 +43,10 @@ log = logging.getLogger(__name__)
 
 #: Responses smaller than this are not worth compressing.
 GZIP_MIN_BYTES = 512
-#: Signed answers per second (and at once) to requests whose own signature did not verify (anonymous 401s,
-#: bad signatures, unknown keys), per process. Each costs an RSA signature an anonymous flood would otherwise
-#: buy; past the bound such errors go unsigned, which the specs allow ("when possible", sec-intro), while
-#: answers to verified requests are always signed.
+#: Signed error answers per second (and at once) to requests whose own signature did not verify (anonymous
+#: 401s, bad signatures, unknown keys), per process. Each costs an RSA signature an anonymous flood would
+#: otherwise buy; past the bound such errors go unsigned, which the specs allow ("when possible", sec-intro),
+#: while answers to verified requests (and successful anonymous ones) are always signed.
 UNVERIFIED_SIGNATURES_PER_SECOND = 20
 UNVERIFIED_SIGNATURES_BURST = 20
 _BUDGET = "ewp_node.unverified_signatures"
@@ -206,7 +206,7 @@ def finalize_response(ctx: NodeContext, state: RequestState, response: Response)
         response.set_data(body)
         response.headers["Content-Encoding"] = ", ".join(codings)
     if wants_signed_response(state.headers.get("accept-signature")) and (
-            state.verified is not None or current_app.extensions[_BUDGET].take()):
+            state.verified is not None or response.status_code < 400 or current_app.extensions[_BUDGET].take()):
         response.headers.extend(
             sign_response(
                 headers={name: value for name in SIGNED_RESPONSE_HEADERS
