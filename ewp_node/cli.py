@@ -142,13 +142,13 @@ def cmd_call(args: argparse.Namespace) -> int:
     from ewp_node.client import EwpClient
     from ewp_node.context import build_context
 
-    ctx = build_context(load_settings(args.home))
     params = []
     for item in args.param:
         name, sep, value = item.partition("=")
         if not sep:
             raise UsageError(f"--param {item!r}: NAME=VALUE expected")
         params.append((name, value))
+    ctx = build_context(load_settings(args.home))
     try:
         response = EwpClient(ctx).call(args.hei, args.api, args.endpoint, params, method=args.method)
     finally:
