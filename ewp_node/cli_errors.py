@@ -49,6 +49,7 @@ def explain(exc: Exception) -> Explained | None:
     from ewp_node.publish.importer import ImportFailed
     from ewp_node.publish.replicate import ReplicationFailed
     from ewp_node.registry.fetch import RegistryUnavailable
+    from ewp_node.sandbox import SandboxFailed
     from ewp_node.security.errors import SecurityError
     from ewp_node.security.keys import KeyFileError
     from ewp_node.xml.parse import MalformedDocument
@@ -71,7 +72,7 @@ def explain(exc: Exception) -> Explained | None:
     if isinstance(exc, SecurityError):
         return Explained(f"{type(exc).__name__}: {first_line(str(exc))}", EXIT_FAILURE)
     expected = (CommandFailed, NotReady, KeyFileError, PartnerUnavailable, ReplicationFailed, MalformedDocument,
-                EwpError, OSError)
+                SandboxFailed, EwpError, OSError)
     if isinstance(exc, expected):
         return Explained(first_line(str(exc)), EXIT_FAILURE)
     return None

@@ -48,6 +48,10 @@ STARTUP_TIMEOUT = 60.0
 REGISTRY_REFRESH_SECONDS = 2
 
 
+class SandboxFailed(RuntimeError):
+    """The network could not start: a node exited or stayed down, or the registry refused a manifest."""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -97,7 +101,7 @@ class Sandbox:
         self.join = tuple(Path(home).resolve() for home in join)
         #: A folder the sandbox made itself is removed when it stops; a given one is kept.
         self._owns_directory = directory is None
-        self.directory = directory or Path(tempfile.mkdtemp(prefix="ewp-sandbox-"))
+        self.directory = (directory or Path(tempfile.mkdtemp(prefix="ewp-sandbox-"))).resolve()
         self.count = nodes
         self.nodes: list[SandboxNode] = []
         self.registry_port = free_port()
@@ -140,7 +144,7 @@ class Sandbox:
         assert self.registry is not None
         errors = self.registry.rebuild()
         if errors:
-            raise RuntimeError("the sandbox registry refused manifests: " + "; ".join(errors))
+            raise SandboxFailed("the sandbox registry refused manifests: " + "; ".join(errors))
         # Nodes that fetched a catalogue while others were booting see the whole network at their next
         # refresh; an unknown caller before that would get 403 (early refreshes are rate-limited).
         time.sleep(REGISTRY_REFRESH_SECONDS + 0.5)
@@ -219,14 +223,14 @@ class Sandbox:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             if node.process is not None and node.process.poll() is not None:
-                raise RuntimeError(f"{node.hei_id} exited; see {self.directory / (node.home.name + '.log')}")
+                raise SandboxFailed(f"{node.hei_id} exited; see {self.directory / (node.home.name + '.log')}")
             try:
                 if requests.get(f"{node.base_url}/manifest.xml", verify=str(self.ca.cert_path), timeout=2).ok:
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.2)
-        raise RuntimeError(f"{node.hei_id} did not come up within {STARTUP_TIMEOUT:.0f} s")
+        raise SandboxFailed(f"{node.hei_id} did not come up within {STARTUP_TIMEOUT:.0f} s")
 
     def wait(self) -> None:
         """Block until interrupted or a node dies."""
@@ -261,4 +265,6 @@ class Sandbox:
                 env, home = shlex.quote(str(self.env_file(node.hei_id))), shlex.quote(str(node.home))
                 out.write(f"your node {node.hei_id} joined; call the network from it with its sandbox settings:\n"
                           f"  set -a; . {env}; set +a; ewp-node call {home} echo --hei {self.nodes[0].hei_id} "
-                          "--param echo=hello\n")
+                          "--param echo=hello\n"
+                          f"and be called: ewp-node call {shlex.quote(str(self.nodes[0].home))} echo "
+                          f"--hei {node.hei_id} --param echo=welcome\n")

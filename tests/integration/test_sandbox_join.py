@@ -90,3 +90,20 @@ def test_a_joined_hei_twice_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="already a node of this sandbox"), Sandbox(tmp_path / "net", nodes=1,
                                                                                       join=[home]):
         pass
+
+
+def test_describe_tells_the_newcomer_how_to_call_and_be_called(joined: tuple[Sandbox, Path]) -> None:
+    import io
+
+    sandbox, home = joined
+    out = io.StringIO()
+    sandbox.describe(out)
+    text = out.getvalue()
+    assert f". {sandbox.env_file(NEWCOMER)}; set +a; ewp-node call {home} echo --hei {DEMO_HEIS[0][0]}" in text
+    assert f"ewp-node call {sandbox.nodes[0].home} echo --hei {NEWCOMER}" in text
+
+
+def test_a_relative_folder_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Node homes live elsewhere: the CA and TLS paths given to them must not be relative."""
+    monkeypatch.chdir(tmp_path)
+    assert Sandbox(Path("net"), nodes=1).directory == tmp_path / "net"
