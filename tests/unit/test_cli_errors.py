@@ -123,6 +123,10 @@ def test_registry_unreachable_without_a_copy(copy_of_home: Path, capsys: pytest.
         status, _, err = run(capsys, "registry", copy_of_home, *action)
         assert status == 1
         assert "registry catalogue unavailable" in one_error_line(err)
+    status, _, err = run(capsys, "registry", copy_of_home, "refresh")
+    assert status == 1 and "registry refresh failed: ConnectionError" in one_error_line(err)
+    status, _, err = run(capsys, "registry", copy_of_home, "lookup")
+    assert status == 2 and "registry lookup needs a HEI id" in one_error_line(err)
 
 
 def test_registry_show_lists_heis_with_names(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
