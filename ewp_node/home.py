@@ -51,11 +51,10 @@ def render_config(spec: HomeSpec) -> str:
         f"registry_url = {_toml_value(spec.registry_url)}",
         f"admin_email = {_toml_value(spec.admin_email or 'admin@' + spec.hei_id)}",
     ]
-    if spec.allow_http:
-        lines.append("allow_http = true  # loopback tests only: EWP requires HTTPS")
     if spec.database_url:
         lines.append(f"database_url = {_toml_value(spec.database_url)}")
-    lines += [f"{key} = {_toml_value(value)}" for key, value in spec.extra.items()]
+    extra = ({"allow_http": True} if spec.allow_http else {}) | spec.extra
+    lines += [f"{key} = {_toml_value(value)}" for key, value in extra.items()]
     lines += ["", "[[heis]]", f"id = {_toml_value(spec.hei_id)}", f"names = {{ en = {_toml_value(spec.hei_name)} }}"]
     return "\n".join(lines) + "\n"
 

@@ -10,17 +10,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-#: ``progress(done, total)``, as the importer and the replication call it.
-Progress = Callable[[int, int], None]
-
 
 def _ignore(_done: int, _total: int) -> None:
     """The progress callback off a terminal."""
 
 
 @contextmanager
-def progress_bar(label: str, stream: TextIO | None = None) -> Iterator[Progress]:
-    """A bar on ``stream`` (default stderr) while the block runs; yields the ``(done, total)`` callback."""
+def progress_bar(label: str, stream: TextIO | None = None) -> Iterator[Callable[[int, int], None]]:
+    """A bar on ``stream`` (default stderr) while the block runs; yields the ``progress(done, total)``
+    callback the importer and the replication take."""
     stream = stream or sys.stderr
     if not stream.isatty():
         yield _ignore
