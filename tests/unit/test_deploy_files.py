@@ -99,6 +99,10 @@ def test_containerfile(compose: dict[str, Any]) -> None:
     assert "/health" in dict(steps)["HEALTHCHECK"]
     assert "ewp-node-entrypoint" in dict(steps)["ENTRYPOINT"]
     assert "reverse_proxy node:8080" in (DEPLOY / "Caddyfile").read_text()
+    ignored = (REPO / ".dockerignore").read_text().split()
+    assert ".venv" in ignored and "deploy/.env" in ignored, "the build context leaves out the venv and secrets"
+    assert not any(source.split("/")[0] in ignored for word, args in steps if word == "COPY"
+                   for source in args.split()[:-1]), "nothing COPY needs is ignored"
 
 
 def test_entrypoint_creates_a_home_on_first_start(tmp_path: Path) -> None:
