@@ -178,26 +178,29 @@ def find(session: Session, sending_hei_id: str, omobility_id: str, *, lock: bool
     return session.scalars(query).first()
 
 
-def _outgoing(sending_heis: Collection[str], partners: Collection[str]) -> Select[MobilityRow]:
-    return select(MobilityRow).where(MobilityRow.direction == Direction.OUTGOING.value,
+def _between(sending_heis: Collection[str], receiving_heis: Collection[str],
+              direction: Direction = Direction.OUTGOING) -> Select[MobilityRow]:
+    return select(MobilityRow).where(MobilityRow.direction == direction.value,
                                      MobilityRow.sending_hei_id.in_(sending_heis),
-                                     MobilityRow.receiving_hei_id.in_(partners))
+                                     MobilityRow.receiving_hei_id.in_(receiving_heis))
 
 
 def outgoing_by_ids(session: Session, sending_heis: Collection[str], partners: Collection[str],
                     omobility_ids: Iterable[str]) -> list[Mobility]:
     """Our outgoing mobilities of these ids whose receiving HEI is one of ``partners``, in request order."""
     ids = list(omobility_ids)
-    rows = session.scalars(_outgoing(sending_heis, partners).where(MobilityRow.omobility_id.in_(ids))).all()
+    rows = session.scalars(_between(sending_heis, partners).where(MobilityRow.omobility_id.in_(ids))).all()
     by_id = {row.omobility_id: row for row in rows}
     return [mobility_record(by_id[i]) for i in ids if i in by_id]
 
 
-def las_by_ids(session: Session, sending_heis: Collection[str], partners: Collection[str],
-               omobility_ids: Iterable[str]) -> list[LearningAgreement]:
-    """The learning agreements (mobilities with at least one LA version) of these ids, in request order."""
+def las_by_ids(session: Session, sending_heis: Collection[str], receiving_heis: Collection[str],
+               omobility_ids: Iterable[str], direction: Direction = Direction.OUTGOING) -> list[LearningAgreement]:
+    """The learning agreements (mobilities with at least one LA version) of these ids, in request order
+    (``direction``: incoming for our copies of partners' LAs)."""
     ids = list(omobility_ids)
-    query = (_outgoing(sending_heis, partners).where(MobilityRow.omobility_id.in_(ids), MobilityRow.versions.any())
+    query = (_between(sending_heis, receiving_heis, direction)
+             .where(MobilityRow.omobility_id.in_(ids), MobilityRow.versions.any())
              .options(selectinload(MobilityRow.versions).selectinload(LaVersionRow.components)))
     by_id = {row.omobility_id: row for row in session.scalars(query).all()}
     return [la_record(by_id[i]) for i in ids if i in by_id]
@@ -206,7 +209,7 @@ def las_by_ids(session: Session, sending_heis: Collection[str], partners: Collec
 def outgoing_index(session: Session, sending_heis: Collection[str], where: IndexFilter, *,
                    with_la: bool = False) -> list[str]:
     """The ids of our outgoing mobilities (``with_la``: those with a learning agreement) the filter selects."""
-    query = _outgoing(sending_heis, where.partners).with_only_columns(MobilityRow.omobility_id)
+    query = _between(sending_heis, where.partners).with_only_columns(MobilityRow.omobility_id)
     if where.academic_year is not None:
         query = query.where(MobilityRow.receiving_academic_year_id == where.academic_year)
     if where.modified_since is not None:

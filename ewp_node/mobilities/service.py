@@ -51,12 +51,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _partner_mobility(session: Session, sending_hei_id: str, omobility_id: str,
-                      partners: Collection[str]) -> MobilityRow:
+def _partner_mobility(session: Session, sending_hei_id: str, omobility_id: str, receiving_heis: Collection[str],
+                      direction: Direction = Direction.OUTGOING) -> MobilityRow:
     row = repo.find(session, sending_hei_id, omobility_id, lock=True)
-    if row is None or row.direction != Direction.OUTGOING.value or row.receiving_hei_id not in partners:
-        raise UnknownMobility(f"no outgoing mobility {omobility_id!r} of {sending_hei_id} with the calling HEI "
-                              "as receiving HEI")
+    if row is None or row.direction != direction.value or row.receiving_hei_id not in receiving_heis:
+        raise UnknownMobility(f"no {direction.value} mobility {omobility_id!r} of {sending_hei_id} with the "
+                              f"{'calling HEI' if direction is Direction.OUTGOING else 'HEI'} as receiving HEI")
     return row
 
 
@@ -88,14 +88,18 @@ def decide_nomination(sessions: sessionmaker[Session], sending_heis: Collection[
         return status
 
 
-def answer_la_proposal(sessions: sessionmaker[Session], sending_heis: Collection[str], partners: Collection[str],
-                       decision: LaDecision) -> ProposalState:
+def answer_la_proposal(sessions: sessionmaker[Session], sending_heis: Collection[str],
+                       receiving_heis: Collection[str], decision: LaDecision,
+                       direction: Direction = Direction.OUTGOING) -> ProposalState:
     """The receiving HEI approves or comments the pending changes proposal. An approval makes it the first
-    version or the approved changes at once, carrying the receiving HEI's signature."""
+    version or the approved changes at once, carrying the receiving HEI's signature.
+
+    ``direction``: outgoing when a partner answers our proposal, incoming when we record, in our copy, the
+    answer we gave to a partner's proposal."""
     if decision.sending_hei_id not in sending_heis:
         raise UnknownMobility(f"sending-hei-id {decision.sending_hei_id!r} is not a HEI of this URL")
     with sessions.begin() as session:
-        row = _partner_mobility(session, decision.sending_hei_id, decision.omobility_id, partners)
+        row = _partner_mobility(session, decision.sending_hei_id, decision.omobility_id, receiving_heis, direction)
         pending = next((v for v in row.versions if v.state == ProposalState.PENDING.value), None)
         if pending is None or pending.proposal_id != decision.proposal_id:
             raise StaleProposal(f"{decision.proposal_id!r} is not the current changes proposal of "
