@@ -1,7 +1,7 @@
 """Incoming Mobility CNR API v2.0.0 (ewp-specs-api-imobility-cnr stable-v2, from the registry service): a
 receiving HEI tells us, the sending HEI, that its facts about our students (arrival, departure) changed.
 
-POST only; ``omobility_id`` required, repeatable, <= ``max-omobility-ids``. We record what to fetch from the
+POST only; ``omobility_id`` required, repeatable, <= ``max-omobility-ids``. We queue the follow-up fetch from the
 calling HEI's IMobilities API and answer 200 at once.
 """
 
@@ -11,9 +11,9 @@ from lxml import etree
 
 from ewp_node.api import ApiSpec, Endpoint, EwpRequest, Limit
 from ewp_node.mobilities.build import build_cnr_response
-from ewp_node.mobilities.records import Document
+from ewp_node.mobilities.fetches import ARRIVALS_FETCH
 from ewp_node.xml.ns import IMOBILITY_CNR, IMOBILITY_CNR_ENTRY
-from handlers.mobility_rules import MAX_OMOBILITY_IDS, record_notification
+from handlers.mobility_rules import MAX_OMOBILITY_IDS, queue_fetches
 
 API = ApiSpec(
     name="imobility-cnr",
@@ -25,5 +25,5 @@ API = ApiSpec(
 
 @API.endpoint("url")
 def notify(request: EwpRequest) -> etree._Element:
-    record_notification(request, API, Document.IMOBILITY, request.caller.hei_ids)
+    queue_fetches(request, API, ARRIVALS_FETCH, request.caller.hei_ids)
     return build_cnr_response(IMOBILITY_CNR, "imobility-cnr-response")

@@ -8,10 +8,10 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from ewp_node.api import ApiSpec, EwpRequest
+from ewp_node.cnr import queue_follow_up
 from ewp_node.errors import BadRequest, Conflict
 from ewp_node.mobilities import service
 from ewp_node.mobilities.parse import InvalidDocument
-from ewp_node.mobilities.records import Document
 from ewp_node.mobilities.repository import IndexFilter
 from ewp_node.params import many, optional_one, parse_academic_year, parse_datetime
 
@@ -55,8 +55,11 @@ def refused_changes() -> Iterator[None]:
         raise Conflict(str(exc)) from None
 
 
-def record_notification(request: EwpRequest, api: ApiSpec, document: Document, partners: frozenset[str]) -> None:
-    """A CNR: remember which mobilities ``partners`` changed (fetched later), whatever we know of them."""
+def queue_fetches(request: EwpRequest, api: ApiSpec, kind: str, notifiers: frozenset[str]) -> None:
+    """A CNR: queue the follow-up fetch ``kind`` of the notified mobilities from each of ``notifiers`` (the
+    verified caller's HEIs), for each HEI this URL serves; the worker fetches later (nothing is called now)."""
     ids = omobility_ids(request, api)
-    for partner in sorted(partners):
-        service.record_cnr(request.ctx.sessions, document, partner, ids)
+    with request.ctx.sessions.begin() as session:
+        for our_hei in sorted(request.served_heis()):
+            for notifier in sorted(notifiers):
+                queue_follow_up(session, kind, our_hei=our_hei, notifier_hei=notifier, object_ids=ids)

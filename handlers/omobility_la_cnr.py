@@ -2,7 +2,7 @@
 the receiving HEI, that learning agreements changed.
 
 POST only; ``sending_hei_id`` required once and ``omobility_id`` required, repeatable, <=
-``max-omobility-ids``. We record what to fetch from the LAs API when the caller speaks for that sending HEI
+``max-omobility-ids``. We queue the follow-up fetch from the LAs API when the caller speaks for that sending HEI
 (a notification about another HEI's LAs is answered 200 and ignored) and answer at once.
 """
 
@@ -12,10 +12,10 @@ from lxml import etree
 
 from ewp_node.api import ApiSpec, Endpoint, EwpRequest, Limit
 from ewp_node.mobilities.build import build_cnr_response
-from ewp_node.mobilities.records import Document
+from ewp_node.mobilities.fetches import LAS_FETCH
 from ewp_node.params import required_one
 from ewp_node.xml.ns import OMOBILITY_LA_CNR, OMOBILITY_LA_CNR_ENTRY
-from handlers.mobility_rules import MAX_OMOBILITY_IDS, record_notification
+from handlers.mobility_rules import MAX_OMOBILITY_IDS, queue_fetches
 
 API = ApiSpec(
     name="omobility-la-cnr",
@@ -28,5 +28,5 @@ API = ApiSpec(
 @API.endpoint("url")
 def notify(request: EwpRequest) -> etree._Element:
     sending_hei_id = required_one(request.params, "sending_hei_id")
-    record_notification(request, API, Document.LA, request.caller.intersection({sending_hei_id}))
+    queue_fetches(request, API, LAS_FETCH, request.caller.intersection({sending_hei_id}))
     return build_cnr_response(OMOBILITY_LA_CNR, "omobility-la-cnr-response")

@@ -32,7 +32,7 @@ from ewp_node.mobilities.records import (
     Party,
     Student,
 )
-from ewp_node.mobilities.service import new_proposal_id, save_mobility
+from ewp_node.mobilities.service import new_proposal_id, save_our_mobility
 from ewp_node.publish.records import (
     InvalidRecords,
     Problem,
@@ -193,7 +193,7 @@ def import_mobilities(sessions: sessionmaker[Session], document: Any, covered: f
     changed = 0
     with sessions.begin() as session:
         for mobility in mobilities:
-            changed += save_mobility(session, _with_nomination(session, mobility))
+            changed += save_our_mobility(session, _with_nomination(session, mobility))
     return MobilityImportReport(source, len(mobilities), changed)
 
 

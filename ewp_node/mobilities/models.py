@@ -1,4 +1,4 @@
-"""Tables of mobilities and learning agreements (both directions), partner copies and CNRs to follow up.
+"""Tables of mobilities and learning agreements (both directions) and partners' copies as received.
 
 The IIA a mobility rests on is kept as the two sides' iia-id strings (no foreign key: IIAs live in their own
 package). Signatures and credits are small fixed-shape JSON values; everything queried has its own column.
@@ -125,18 +125,3 @@ class PartnerCopy(Base):
     omobility_id: Mapped[str] = mapped_column(_ID)
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime]
-
-
-class CnrToFetch(Base):
-    """A partner's change notification: which document of which mobility to fetch again."""
-
-    __tablename__ = "mob_cnr_inbox"
-    __table_args__ = (UniqueConstraint("document", "partner_hei_id", "omobility_id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    document: Mapped[str] = mapped_column(String(16))
-    partner_hei_id: Mapped[hei_id]
-    omobility_id: Mapped[str] = mapped_column(_ID)
-    notified_at: Mapped[datetime]
-    #: None until the follow-up fetch succeeded after the latest notification.
-    fetched_at: Mapped[datetime | None]

@@ -3,6 +3,10 @@
 Partners' decisions (nomination approve/reject, LA approve/comment) are checked against the current
 proposal under a row lock: a stale proposal id is :class:`StaleProposal` (409), a mobility the caller is not
 the receiving HEI of is :class:`UnknownMobility` (400), and either leaves the store unchanged.
+
+Every change the partner must hear about queues its CNR in the outbox in the same transaction: a changed
+nomination or the partner's decision on it (OMobility CNR), a new LA proposal or the partner's answer to it
+(OMobility LA CNR), our changed facts about a student we receive (IMobility CNR).
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ewp_node.cnr import enqueue
 from ewp_node.mobilities import repository as repo
-from ewp_node.mobilities.models import CnrToFetch, MobilityRow, PartnerCopy
-from ewp_node.mobilities.parse import LaDecision, NominationDecision
+from ewp_node.mobilities.models import MobilityRow, PartnerCopy
+from ewp_node.mobilities.parse import ArrivalFacts, LaDecision, NominationDecision
 from ewp_node.mobilities.records import (
     Component,
     Direction,
@@ -26,9 +31,15 @@ from ewp_node.mobilities.records import (
     LearningAgreement,
     Mobility,
     NominationStatus,
+    Party,
     ProposalState,
     Signature,
 )
+
+#: Outbox kinds of the CNRs we send (the partner's CNR API names, ewp_node.client.cnr).
+NOMINATION_CNR = "omobility-cnr"
+LA_CNR = "omobility-la-cnr"
+ARRIVAL_CNR = "imobility-cnr"
 
 
 class MobilityError(Exception):
@@ -41,6 +52,13 @@ class UnknownMobility(MobilityError):
 
 class StaleProposal(MobilityError):
     """The proposal named is not the current one."""
+
+
+def _notify(session: Session, kind: str, row: MobilityRow) -> None:
+    """Queue the CNR ``kind`` about ``row`` to the partner HEI (in the caller's transaction)."""
+    ours, partner = ((row.receiving_hei_id, row.sending_hei_id) if kind == ARRIVAL_CNR
+                     else (row.sending_hei_id, row.receiving_hei_id))
+    enqueue(session, kind, owner_hei=ours, partner_hei=partner, object_ids=[row.omobility_id])
 
 
 def new_proposal_id() -> str:
@@ -85,6 +103,7 @@ def decide_nomination(sessions: sessionmaker[Session], sending_heis: Collection[
         row.nomination_status = status.value
         row.nomination_comment = decision.reject_comment
         row.modified_at = _now()
+        _notify(session, NOMINATION_CNR, row)
         return status
 
 
@@ -109,6 +128,8 @@ def answer_la_proposal(sessions: sessionmaker[Session], sending_heis: Collection
         pending.receiving_signature = repo.signature_data(decision.signature)
         pending.comment = decision.comment
         row.modified_at = _now()
+        if direction is Direction.OUTGOING:
+            _notify(session, LA_CNR, row)
         return state
 
 
@@ -130,6 +151,7 @@ def propose_changes(sessions: sessionmaker[Session], sending_hei_id: str, omobil
             proposal_id=proposal_id, state=ProposalState.PENDING, student_signature=student_signature,
             sending_signature=sending_signature, components=tuple(components))))
         row.modified_at = _now()
+        _notify(session, LA_CNR, row)
         return proposal_id
 
 
@@ -148,11 +170,14 @@ def save_mobility(session: Session, mobility: Mobility, versions: Iterable[LaVer
         session.add(row)
         return True
     current = repo.la_record(row)
-    unchanged_nomination = replace(current.mobility, modified_at=None) == replace(
-        mobility, modified_at=None, nomination=current.mobility.nomination)
+    outgoing = mobility.direction is Direction.OUTGOING
+    # Our nomination's status and proposal id are ours to set; a partner's come with its document.
+    compared = replace(mobility, modified_at=None, nomination=current.mobility.nomination if outgoing
+                       else mobility.nomination)
+    unchanged_nomination = replace(current.mobility, modified_at=None) == compared
     if unchanged_nomination and (not versions or tuple(versions) == current.versions):
         return False
-    if not unchanged_nomination and mobility.direction is Direction.OUTGOING:
+    if not unchanged_nomination and outgoing:
         columns |= {"nomination_status": NominationStatus.PENDING.value, "nomination_proposal_id": new_proposal_id(),
                     "nomination_comment": None}
     for name, value in columns.items():
@@ -165,20 +190,15 @@ def save_mobility(session: Session, mobility: Mobility, versions: Iterable[LaVer
     return True
 
 
-def record_cnr(sessions: sessionmaker[Session], document: Document, partner_hei_id: str,
-               omobility_ids: Iterable[str]) -> None:
-    """Remember that the partner changed these mobilities' ``document``: fetch it again."""
-    now = _now()
-    with sessions.begin() as session:
-        for omobility_id in omobility_ids:
-            row = session.scalars(select(CnrToFetch).where(
-                CnrToFetch.document == document.value, CnrToFetch.partner_hei_id == partner_hei_id,
-                CnrToFetch.omobility_id == omobility_id).with_for_update()).first()
-            if row is None:
-                session.add(CnrToFetch(document=document.value, partner_hei_id=partner_hei_id,
-                                       omobility_id=omobility_id, notified_at=now, fetched_at=None))
-            else:
-                row.notified_at, row.fetched_at = now, None
+def save_our_mobility(session: Session, mobility: Mobility) -> bool:
+    """Save a mobility our office changed (import) and, when it changed, queue the partner's CNR: OMobility
+    CNR for a nomination we send, IMobility CNR for a student we receive. :returns: whether it changed."""
+    if not save_mobility(session, mobility):
+        return False
+    row = repo.find(session, mobility.sending.hei_id, mobility.omobility_id)
+    assert row is not None
+    _notify(session, NOMINATION_CNR if mobility.direction is Direction.OUTGOING else ARRIVAL_CNR, row)
+    return True
 
 
 def store_partner_copy(session: Session, document: Document, partner_hei_id: str, mobility: Mobility,
@@ -195,23 +215,76 @@ def store_partner_copy(session: Session, document: Document, partner_hei_id: str
         row.raw, row.received_at = raw, _now()
 
 
-def receive_partner_las(sessions: sessionmaker[Session], partner_hei_id: str, our_heis: Collection[str],
-                        received: Iterable[tuple[LearningAgreement, bytes]]) -> int:
-    """Store a partner's learning agreements of mobilities it sends to us: its copy as received and what we
-    parsed. LAs the partner does not send, or not to a HEI of ours, are skipped. :returns: how many stored."""
+def _their_mobility(session: Session, mobility: Mobility) -> Mobility:
+    """A partner's mobility as it described it, completed with what we already know of it that its document
+    does not carry (an OMobilities get has no contacts or planned dates, an LA no nomination or IIA ids;
+    the actual dates are ours to tell)."""
+    row = repo.find(session, mobility.sending.hei_id, mobility.omobility_id)
+    if row is None:
+        return mobility
+    known = repo.mobility_record(row)
+
+    def side(theirs: Party, ours: Party) -> Party:
+        return replace(theirs, ounit_id=theirs.ounit_id or ours.ounit_id,
+                       ounit_name=theirs.ounit_name or ours.ounit_name, iia_id=theirs.iia_id or ours.iia_id,
+                       contact=theirs.contact or ours.contact)
+
+    completed = replace(mobility, sending=side(mobility.sending, known.sending),
+                        receiving=side(mobility.receiving, known.receiving),
+                        language_skills=mobility.language_skills or known.language_skills,
+                        planned_arrival=mobility.planned_arrival or known.planned_arrival,
+                        planned_departure=mobility.planned_departure or known.planned_departure,
+                        actual_arrival=known.actual_arrival, actual_departure=known.actual_departure,
+                        isced_clarification=mobility.isced_clarification or known.isced_clarification)
+    if mobility.nomination.proposal_id:
+        return completed
+    return replace(completed, nomination=known.nomination, sending_term_id=known.sending_term_id,
+                   activity_attributes=known.activity_attributes, agreement_isced_code=known.agreement_isced_code)
+
+
+def _receive(sessions: sessionmaker[Session], document: Document, partner_hei_id: str, our_heis: Collection[str],
+             received: Iterable[tuple[LearningAgreement, bytes]]) -> int:
     stored = 0
     with sessions.begin() as session:
         for la, raw in received:
             mobility = la.mobility
             if mobility.sending.hei_id != partner_hei_id or mobility.receiving.hei_id not in our_heis:
                 continue
-            existing = repo.find(session, mobility.sending.hei_id, mobility.omobility_id)
-            if existing is not None:
-                known = repo.mobility_record(existing)
-                mobility = replace(mobility, nomination=known.nomination, sending_term_id=known.sending_term_id,
-                                   activity_attributes=known.activity_attributes,
-                                   agreement_isced_code=known.agreement_isced_code)
-            store_partner_copy(session, Document.LA, partner_hei_id, mobility, raw)
+            mobility = _their_mobility(session, replace(mobility, direction=Direction.INCOMING))
+            store_partner_copy(session, document, partner_hei_id, mobility, raw)
             save_mobility(session, mobility, la.versions)
             stored += 1
+    return stored
+
+
+def receive_partner_las(sessions: sessionmaker[Session], partner_hei_id: str, our_heis: Collection[str],
+                        received: Iterable[tuple[LearningAgreement, bytes]]) -> int:
+    """Store a partner's learning agreements of mobilities it sends to us: its copy as received and what we
+    parsed. LAs the partner does not send, or not to a HEI of ours, are skipped. :returns: how many stored."""
+    return _receive(sessions, Document.LA, partner_hei_id, our_heis, received)
+
+
+def receive_partner_nominations(sessions: sessionmaker[Session], partner_hei_id: str, our_heis: Collection[str],
+                                received: Iterable[tuple[Mobility, bytes]]) -> int:
+    """Store a partner's nominations of students it sends to us (OMobilities get), as received and parsed;
+    their learning agreements are kept. :returns: how many stored."""
+    return _receive(sessions, Document.OMOBILITY, partner_hei_id, our_heis,
+                    ((LearningAgreement(m), raw) for m, raw in received))
+
+
+def receive_arrivals(sessions: sessionmaker[Session], partner_hei_id: str, our_heis: Collection[str],
+                     received: Iterable[tuple[ArrivalFacts, bytes]]) -> int:
+    """Store the actual dates a receiving HEI gives for students we send it (IMobilities get). Ids that are
+    not our outgoing mobilities to that partner are skipped. :returns: how many stored."""
+    stored = 0
+    with sessions.begin() as session:
+        for facts, raw in received:
+            for sending_hei_id in our_heis:
+                row = repo.find(session, sending_hei_id, facts.omobility_id)
+                if row is None or row.direction != Direction.OUTGOING.value or row.receiving_hei_id != partner_hei_id:
+                    continue
+                store_partner_copy(session, Document.IMOBILITY, partner_hei_id, repo.mobility_record(row), raw)
+                row.actual_arrival, row.actual_departure = facts.actual_arrival, facts.actual_departure
+                row.modified_at = _now()
+                stored += 1
     return stored

@@ -10,6 +10,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
+from ewp_node.cnr.outbox import OutboxRow
 from ewp_node.mobilities.build import (
     IMOBILITIES_GET,
     LAS_GET,
@@ -22,7 +23,6 @@ from ewp_node.mobilities.build import (
     build_omobilities_update_request,
 )
 from ewp_node.mobilities.demo import demo_mobilities
-from ewp_node.mobilities.models import CnrToFetch
 from ewp_node.mobilities.records import Direction, ProposalState, Signature
 from ewp_node.responses import serialize
 from ewp_node.xml.ns import q
@@ -145,7 +145,9 @@ def test_omobilities_update(node, validate_official):  # type: ignore[no-untyped
     _error(update(K, FAKE), 409, "not the current nomination", validate_official)
     _error(update(FAKE, proposal_id), 400, "no outgoing mobility", validate_official)
     assert etree.tostring(_nomination(node, K)) == etree.tostring(nomination)  # refused: unchanged
+    assert _queued(node) == []
     _ok(update(K, proposal_id), validate_official)
+    assert _queued(node) == [("omobility-cnr", HEI, PARTNER_HEI, K)]
     assert _nomination(node, K).findtext(q(OMOBILITIES_GET, "status")) == "approved"
     _ok(update(K, proposal_id, "no more places"), validate_official)
     rejected = _nomination(node, K)
@@ -237,6 +239,7 @@ def test_las_update(node, validate_official):  # type: ignore[no-untyped-def]
     _error(update(FAKE), 409, "not the current changes proposal", validate_official)
     _error(update(FAKE, "test"), 409, "not the current changes proposal", validate_official)
     assert etree.tostring(_la(node, omobility_id)) == etree.tostring(before)  # refused: unchanged
+    assert _queued(node) == []
     _error(node.call("GET", "/ewp/omobility-las/update"), 405, "", validate_official)
 
     _ok(update(proposal.proposal_id), validate_official)
@@ -244,6 +247,7 @@ def test_las_update(node, validate_official):  # type: ignore[no-untyped-def]
     first = after.find(q(ns, "first-version"))
     assert after.find(q(ns, "changes-proposal")) is None and first is not None
     assert first.findtext(f"{q(ns, 'receiving-hei-signature')}/{q(ns, 'signer-name')}") == SIGNER.signer_name
+    assert _queued(node) == [("omobility-la-cnr", HEI, PARTNER_HEI, omobility_id)]
     _error(update(proposal.proposal_id, "too late"), 409, "not the current changes proposal", validate_official)
 
 
@@ -282,18 +286,21 @@ def test_imobilities_get(node, method, validate_official):  # type: ignore[no-un
 
 # -- CNR receivers: POST only, record what to fetch, answer at once -------------------------------------------------
 
-@pytest.mark.parametrize(("path", "params", "document"), [
-    ("/ewp/omobility-cnr", [("omobility_id", "their-1")], "omobility"),
-    ("/ewp/imobility-cnr", [("omobility_id", K)], "imobility"),
-    ("/ewp/omobility-la-cnr", [("sending_hei_id", PARTNER_HEI), ("omobility_id", "their-1")], "la"),
-])
-def test_cnr_receivers(node, path, params, document, validate_official):  # type: ignore[no-untyped-def]
-    _ok(node.call("POST", path, params), validate_official)
-    _ok(node.call("POST", path, params), validate_official)
+def _queued(node) -> list[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
     with node.ctx.sessions() as session:
-        rows = session.scalars(select(CnrToFetch)).all()
-    assert [(r.document, r.partner_hei_id, r.omobility_id) for r in rows] == [(document, PARTNER_HEI,
-                                                                              params[-1][1])]
+        rows = session.scalars(select(OutboxRow).order_by(OutboxRow.id)).all()
+    return [(r.kind, r.owner_hei, r.partner_hei, r.object_id) for r in rows]
+
+
+@pytest.mark.parametrize(("path", "params", "kind"), [
+    ("/ewp/omobility-cnr", [("omobility_id", "their-1")], "omobility-fetch"),
+    ("/ewp/imobility-cnr", [("omobility_id", K)], "imobility-fetch"),
+    ("/ewp/omobility-la-cnr", [("sending_hei_id", PARTNER_HEI), ("omobility_id", "their-1")], "omobility-la-fetch"),
+])
+def test_cnr_receivers(node, path, params, kind, validate_official):  # type: ignore[no-untyped-def]
+    _ok(node.call("POST", path, params), validate_official)
+    _ok(node.call("POST", path, params), validate_official)  # merged into the pending fetch
+    assert _queued(node) == [(kind, HEI, PARTNER_HEI, params[-1][1])]
     _error(node.call("POST", path, []), 400, "required", validate_official)
     _error(node.call("POST", path, params[:-1] + [("omobility_id", "x")] * 4), 400, "too many", validate_official)
     _error(node.call("GET", path, params), 405, "", validate_official)
@@ -302,5 +309,4 @@ def test_cnr_receivers(node, path, params, document, validate_official):  # type
 def test_la_cnr_about_another_hei_is_ignored(node, validate_official):  # type: ignore[no-untyped-def]
     _ok(node.call("POST", "/ewp/omobility-la-cnr", [("sending_hei_id", OTHER_HEI), ("omobility_id", "1")]),
         validate_official)
-    with node.ctx.sessions() as session:
-        assert session.scalars(select(CnrToFetch)).all() == []
+    assert _queued(node) == []

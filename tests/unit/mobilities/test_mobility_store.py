@@ -11,15 +11,15 @@ import pytest
 from alembic import command
 from sqlalchemy import select
 
+from ewp_node.cnr.outbox import OutboxRow
 from ewp_node.mobilities import repository as repo
 from ewp_node.mobilities import service
 from ewp_node.mobilities.build import build_las_get
 from ewp_node.mobilities.demo import demo_mobilities, load_demo_mobilities
-from ewp_node.mobilities.models import CnrToFetch, PartnerCopy
+from ewp_node.mobilities.models import PartnerCopy
 from ewp_node.mobilities.parse import LaDecision, NominationDecision, parse_las_get
 from ewp_node.mobilities.records import (
     Direction,
-    Document,
     LearningAgreement,
     NominationStatus,
     ProposalState,
@@ -40,6 +40,13 @@ def sessions(store_engine):  # type: ignore[no-untyped-def]
     sessions = session_factory(store_engine)
     assert load_demo_mobilities(sessions, HEI, PARTNER_HEI) == 5
     return sessions
+
+
+def _queued(sessions) -> list[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
+    """The pending outbox rows: (kind, our HEI, partner HEI, omobility id)."""
+    with sessions() as session:
+        rows = session.scalars(select(OutboxRow).order_by(OutboxRow.id)).all()
+    return [(r.kind, r.owner_hei, r.partner_hei, r.object_id) for r in rows]
 
 
 def _la(sessions, omobility_id: str) -> LearningAgreement:  # type: ignore[no-untyped-def]
@@ -68,6 +75,15 @@ def test_a_changed_nomination_is_pending_again_under_a_new_proposal(sessions) ->
         [stored] = repo.outgoing_by_ids(session, {HEI}, {PARTNER_HEI}, [mobility.omobility_id])
     assert stored.nomination.status is NominationStatus.PENDING
     assert stored.nomination.proposal_id != mobility.nomination.proposal_id
+    assert _queued(sessions) == []  # save_mobility alone tells nobody; save_our_mobility does
+    with sessions.begin() as session:
+        assert service.save_our_mobility(session, replace(mobility, eqf_level=8))
+        assert not service.save_our_mobility(session, replace(mobility, eqf_level=8))
+    incoming = next(m for m, _ in demo_mobilities(HEI, PARTNER_HEI) if m.direction is Direction.INCOMING)
+    with sessions.begin() as session:
+        assert service.save_our_mobility(session, replace(incoming, actual_arrival=datetime(2026, 9, 2).date()))
+    assert _queued(sessions) == [("omobility-cnr", HEI, PARTNER_HEI, mobility.omobility_id),
+                                 ("imobility-cnr", HEI, PARTNER_HEI, incoming.omobility_id)]
 
 
 def test_nomination_decisions(sessions) -> None:  # type: ignore[no-untyped-def]
@@ -84,6 +100,7 @@ def test_nomination_decisions(sessions) -> None:  # type: ignore[no-untyped-def]
     with sessions() as session:
         [stored] = repo.outgoing_by_ids(session, {HEI}, {PARTNER_HEI}, [key[0]])
     assert (stored.nomination.status, stored.nomination.comment) == (NominationStatus.APPROVED, None)
+    assert _queued(sessions) == [("omobility-cnr", HEI, PARTNER_HEI, key[0])]  # merged while pending
 
 
 def test_learning_agreement_life(sessions) -> None:  # type: ignore[no-untyped-def]
@@ -99,7 +116,7 @@ def test_learning_agreement_life(sessions) -> None:  # type: ignore[no-untyped-d
                                                                              proposal.proposal_id, SIGNER)):
         with pytest.raises((service.StaleProposal, service.UnknownMobility)):
             service.answer_la_proposal(sessions, {HEI}, {PARTNER_HEI}, wrong)
-    assert _la(sessions, omobility_id) == before  # refused: nothing changed
+    assert _la(sessions, omobility_id) == before and _queued(sessions) == []  # refused: nothing changed
 
     assert answer(proposal.proposal_id, "add a course") is ProposalState.COMMENTED
     la = _la(sessions, omobility_id)
@@ -124,6 +141,7 @@ def test_learning_agreement_life(sessions) -> None:  # type: ignore[no-untyped-d
     la = _la(sessions, omobility_id)
     assert la.approved_changes is not None and la.approved_changes.components == proposal.components[1:]
     assert la.first_version.proposal_id == third  # type: ignore[union-attr]
+    assert _queued(sessions) == [("omobility-la-cnr", HEI, PARTNER_HEI, omobility_id)]  # one row, merged
 
     with sessions() as session:
         [stats] = repo.outgoing_la_stats(session, {HEI})
@@ -133,13 +151,7 @@ def test_learning_agreement_life(sessions) -> None:  # type: ignore[no-untyped-d
             stats.latest_awaiting) == ("2026/2027", 3, 1, 1, 2, 0, 1)
 
 
-def test_cnrs_and_partner_copies_are_kept(sessions) -> None:  # type: ignore[no-untyped-def]
-    service.record_cnr(sessions, Document.LA, PARTNER_HEI, ["m1", "m2"])
-    service.record_cnr(sessions, Document.LA, PARTNER_HEI, ["m1"])
-    with sessions() as session:
-        rows = session.scalars(select(CnrToFetch).order_by(CnrToFetch.omobility_id)).all()
-    assert [(r.document, r.omobility_id, r.fetched_at) for r in rows] == [("la", "m1", None), ("la", "m2", None)]
-
+def test_partner_copies_are_kept_beside_what_was_parsed(sessions) -> None:  # type: ignore[no-untyped-def]
     # The partner's own outgoing LAs (incoming for us): stored as parsed, beside the element as received.
     mobility, versions = outgoing_with(ProposalState.APPROVED)
     theirs = replace(mobility, omobility_id="their-1", sending=replace(mobility.sending, hei_id=PARTNER_HEI),

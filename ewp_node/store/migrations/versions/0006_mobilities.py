@@ -1,4 +1,4 @@
-"""Mobilities and learning agreements (both directions), partner copies as received, CNRs to follow up.
+"""Mobilities and learning agreements (both directions), partner copies as received.
 
 Revision ID: 0006
 Revises: 0004
@@ -17,16 +17,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('mob_cnr_inbox',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('document', sa.String(length=16), nullable=False),
-    sa.Column('partner_hei_id', sa.String(length=255), nullable=False),
-    sa.Column('omobility_id', sa.String(length=64), nullable=False),
-    sa.Column('notified_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('fetched_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_mob_cnr_inbox')),
-    sa.UniqueConstraint('document', 'partner_hei_id', 'omobility_id', name=op.f('uq_mob_cnr_inbox_document'))
-    )
     op.create_table('mob_mobilities',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('direction', sa.String(length=8), nullable=False),
@@ -148,4 +138,3 @@ def downgrade() -> None:
         batch_op.drop_index('ix_mob_mobilities_modified')
 
     op.drop_table('mob_mobilities')
-    op.drop_table('mob_cnr_inbox')
