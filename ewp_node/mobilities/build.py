@@ -23,6 +23,7 @@ from ewp_node.mobilities.records import (
     Signature,
 )
 from ewp_node.xml.build.common import add_text
+from ewp_node.xml.fragments import FragmentCache
 from ewp_node.xml.ns import (
     COMMON,
     IMOBILITIES,
@@ -268,9 +269,15 @@ def build_la(la: LearningAgreement) -> etree._Element:
     return el
 
 
+#: Built ``la`` elements, keyed by the whole learning agreement as read (a changed LA is another key).
+LA_CACHE_BYTES = 8 * 1024 * 1024
+_LA_FRAGMENTS: FragmentCache[LearningAgreement] = FragmentCache(build_la, LA_CACHE_BYTES)
+
+
 def build_las_get(las: Iterable[LearningAgreement]) -> etree._Element:
     root = _root(LAS_GET, "omobility-las-get-response", trm=TERM_V2, p=PHONE)
-    root.extend(build_la(la) for la in las)
+    for la in las:
+        _LA_FRAGMENTS.append(root, la)
     return root
 
 

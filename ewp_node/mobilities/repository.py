@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from ewp_node.mobilities.models import LaComponentRow, LaVersionRow, MobilityRow
@@ -42,13 +42,13 @@ def _contact(data: dict[str, Any] | None) -> Contact | None:
     return Contact(**data) if data else None
 
 
-def _party(row: MobilityRow, side: str) -> Party:
+def _party(row: MobilityRow | Row[Any], side: str) -> Party:
     return Party(hei_id=getattr(row, f"{side}_hei_id"), ounit_id=getattr(row, f"{side}_ounit_id"),
                  ounit_name=getattr(row, f"{side}_ounit_name"), iia_id=getattr(row, f"{side}_iia_id"),
                  contact=_contact(getattr(row, f"{side}_contact")))
 
 
-def mobility_record(row: MobilityRow) -> Mobility:
+def mobility_record(row: MobilityRow | Row[Any]) -> Mobility:
     return Mobility(
         omobility_id=row.omobility_id, direction=Direction(row.direction),
         sending=_party(row, "sending"), receiving=_party(row, "receiving"),
@@ -73,7 +73,7 @@ def signature_record(data: dict[str, Any]) -> Signature:
                      signer_app=data.get("signer_app"))
 
 
-def _component(row: LaComponentRow) -> Component:
+def _component(row: LaComponentRow | Row[Any]) -> Component:
     return Component(kind=ComponentKind(row.kind), title=row.title, los_id=row.los_id, los_code=row.los_code,
                      loi_id=row.loi_id, term_number=row.term_number, total_terms=row.total_terms,
                      credits=tuple(Credit(c["scheme"], Decimal(c["value"])) for c in row.credits),
@@ -81,17 +81,17 @@ def _component(row: LaComponentRow) -> Component:
                      status=row.status, reason_code=row.reason_code, reason_text=row.reason_text)
 
 
-def version_record(row: LaVersionRow) -> LaVersion:
+def version_record(row: LaVersionRow | Row[Any], components: Iterable[LaComponentRow | Row[Any]]) -> LaVersion:
     return LaVersion(proposal_id=row.proposal_id, state=ProposalState(row.state),
                      student_signature=signature_record(row.student_signature),
                      sending_signature=signature_record(row.sending_signature),
-                     components=tuple(_component(c) for c in row.components),
+                     components=tuple(_component(c) for c in components),
                      receiving_signature=signature_record(row.receiving_signature) if row.receiving_signature
                      else None, comment=row.comment)
 
 
 def la_record(row: MobilityRow) -> LearningAgreement:
-    return LearningAgreement(mobility_record(row), tuple(version_record(v) for v in row.versions))
+    return LearningAgreement(mobility_record(row), tuple(version_record(v, v.components) for v in row.versions))
 
 
 # -- records -> rows ------------------------------------------------------------------------------------------------
@@ -197,13 +197,26 @@ def outgoing_by_ids(session: Session, sending_heis: Collection[str], partners: C
 def las_by_ids(session: Session, sending_heis: Collection[str], receiving_heis: Collection[str],
                omobility_ids: Iterable[str], direction: Direction = Direction.OUTGOING) -> list[LearningAgreement]:
     """The learning agreements (mobilities with at least one LA version) of these ids, in request order
-    (``direction``: incoming for our copies of partners' LAs)."""
+    (``direction``: incoming for our copies of partners' LAs). Read as plain rows, three queries."""
     ids = list(omobility_ids)
-    query = (_between(sending_heis, receiving_heis, direction)
-             .where(MobilityRow.omobility_id.in_(ids), MobilityRow.versions.any())
-             .options(selectinload(MobilityRow.versions).selectinload(LaVersionRow.components)))
-    by_id = {row.omobility_id: row for row in session.scalars(query).all()}
-    return [la_record(by_id[i]) for i in ids if i in by_id]
+    mobilities = session.execute(
+        select(*MobilityRow.__table__.columns)
+        .where(MobilityRow.direction == direction.value, MobilityRow.sending_hei_id.in_(sending_heis),
+               MobilityRow.receiving_hei_id.in_(receiving_heis), MobilityRow.omobility_id.in_(ids))).all()
+    versions = session.execute(select(*LaVersionRow.__table__.columns)
+                               .where(LaVersionRow.mobility_pk.in_([m.id for m in mobilities]))
+                               .order_by(LaVersionRow.mobility_pk, LaVersionRow.seq)).all()
+    components: dict[int, list[Row[Any]]] = {}
+    for component in session.execute(select(*LaComponentRow.__table__.columns)
+                                      .where(LaComponentRow.version_pk.in_([v.id for v in versions]))
+                                      .order_by(LaComponentRow.version_pk, LaComponentRow.position)):
+        components.setdefault(component.version_pk, []).append(component)
+    by_mobility: dict[int, list[LaVersion]] = {}
+    for version in versions:
+        by_mobility.setdefault(version.mobility_pk, []).append(version_record(version, components.get(version.id, ())))
+    by_id = {m.omobility_id: LearningAgreement(mobility_record(m), tuple(by_mobility[m.id]))
+             for m in mobilities if m.id in by_mobility}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def outgoing_index(session: Session, sending_heis: Collection[str], where: IndexFilter, *,
