@@ -175,35 +175,23 @@ def _client(ctx: NodeContext) -> Any:
 
 
 def cmd_la_fetch(args: argparse.Namespace) -> int:
-    from ewp_node.client import PartnerUnavailable
-    from ewp_node.mobilities.partner import InvalidDocument, fetch_las, incoming_ids
-    from ewp_node.security.errors import ResponseVerificationError
+    from ewp_node.mobilities.partner import fetch_las, incoming_ids
 
     with _context(args.home) as ctx:
         covered = ctx.settings.hei_ids
         ids = args.omobility_ids or incoming_ids(ctx.sessions, args.hei, covered)
-        try:
-            count = fetch_las(_client(ctx), ctx.sessions, args.hei, covered, ids) if ids else 0
-        except (PartnerUnavailable, ResponseVerificationError, InvalidDocument) as exc:
-            print(f"ewp-node la fetch: {type(exc).__name__}: {exc}", file=sys.stderr)
-            return 1
+        count = fetch_las(_client(ctx), ctx.sessions, args.hei, covered, ids) if ids else 0
     print(f"{count} learning agreements of {args.hei} stored")
     return 0
 
 
 def _decide(args: argparse.Namespace, reject_comment: str | None) -> int:
-    from ewp_node.client import PartnerUnavailable
-    from ewp_node.mobilities.partner import InvalidDocument, decide_nomination
-    from ewp_node.security.errors import ResponseVerificationError
+    from ewp_node.mobilities.partner import decide_nomination
 
     with _context(args.home) as ctx:
         partner = _find(ctx, args.omobility_id).mobility.sending.hei_id
-        try:
-            status = decide_nomination(_client(ctx), ctx.sessions, partner, ctx.settings.hei_ids, args.omobility_id,
-                                       reject_comment)
-        except (PartnerUnavailable, ResponseVerificationError, InvalidDocument) as exc:
-            print(f"ewp-node mobility: {type(exc).__name__}: {exc} (nothing changed)", file=sys.stderr)
-            return 1
+        status = decide_nomination(_client(ctx), ctx.sessions, partner, ctx.settings.hei_ids, args.omobility_id,
+                                   reject_comment)
     print(f"the nomination {args.omobility_id} of {partner} is {status.value}")
     return 0
 
@@ -217,19 +205,12 @@ def cmd_reject(args: argparse.Namespace) -> int:
 
 
 def _answer(args: argparse.Namespace, comment: str | None) -> int:
-    from ewp_node.client import PartnerUnavailable
-    from ewp_node.mobilities.partner import InvalidDocument, answer_proposal
-    from ewp_node.security.errors import ResponseVerificationError
+    from ewp_node.mobilities.partner import answer_proposal
 
     with _context(args.home) as ctx:
-        la = _find(ctx, args.omobility_id)
-        partner = la.mobility.sending.hei_id
-        try:
-            state = answer_proposal(_client(ctx), ctx.sessions, partner, ctx.settings.hei_ids, args.omobility_id,
-                                    _signature(args), comment)
-        except (PartnerUnavailable, ResponseVerificationError, InvalidDocument) as exc:
-            print(f"ewp-node la: {type(exc).__name__}: {exc} (nothing changed)", file=sys.stderr)
-            return 1
+        partner = _find(ctx, args.omobility_id).mobility.sending.hei_id
+        state = answer_proposal(_client(ctx), ctx.sessions, partner, ctx.settings.hei_ids, args.omobility_id,
+                                _signature(args), comment)
     print(f"the proposal of {partner} for {args.omobility_id} is {state.value}")
     return 0
 
@@ -243,14 +224,20 @@ def cmd_la_comment(args: argparse.Namespace) -> int:
 
 
 def _guarded(func: Any) -> Any:
-    """Refused changes (unknown mobility, stale proposal) are the operator's to read, not a trace."""
+    """Refused changes (unknown mobility, stale proposal) and a partner that cannot be read or answers badly
+    are the operator's to read, not a trace; nothing was changed."""
+    from ewp_node.client import PartnerUnavailable
+    from ewp_node.mobilities.parse import InvalidDocument
+    from ewp_node.security.errors import ResponseVerificationError
 
     def run(args: argparse.Namespace) -> int:
         try:
             return int(func(args))
         except service.MobilityError as exc:
             print(f"ewp-node {args.command}: {exc}", file=sys.stderr)
-            return 1
+        except (PartnerUnavailable, ResponseVerificationError, InvalidDocument) as exc:
+            print(f"ewp-node {args.command}: {type(exc).__name__}: {exc} (nothing changed)", file=sys.stderr)
+        return 1
 
     return run
 
