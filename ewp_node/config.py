@@ -240,6 +240,9 @@ class Settings:
     #: The bearer token ``/status`` requires (None: the page is closed). The page shows partners and
     #: traffic: treat the token like a password.
     status_token: str | None = setting(None, status_token)
+    #: Hours after which the outbox stops retrying a notification a partner keeps failing (it is then shown
+    #: as given up in ``ewp-node cnr HOME list``; ``retry ID`` starts it again).
+    outbox_give_up_hours: int = setting(24, positive_int)
 
     @property
     def hei_ids(self) -> frozenset[str]:
