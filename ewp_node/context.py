@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ewp_node.audit import AuditSink
 from ewp_node.config import Settings
 from ewp_node.security.keys import fingerprint, load_private_key_file
-from ewp_node.security.replay import ReplayCache
 from ewp_node.store.db import make_engine, session_factory
+from ewp_node.store.replay import ReplayGuard
 
 if TYPE_CHECKING:
     from ewp_node.registry.catalogue import CatalogueIndex
@@ -49,9 +49,14 @@ class NodeContext:
     client_key: KeyPair
     server_key: KeyPair
     audit: AuditSink
-    replay: ReplayCache
+    replay: ReplayGuard
     #: Official schemas, when ``settings.specs_dir`` is set: every response is validated before it leaves.
     schemas: OfficialSchemas | None = None
+
+
+def journal_dir(settings: Settings) -> Path:
+    """Where the audit journals of the node's processes live."""
+    return settings.home / "journal"
 
 
 def build_context(settings: Settings, registry: CatalogueSource | None = None) -> NodeContext:
@@ -80,7 +85,7 @@ def build_context(settings: Settings, registry: CatalogueSource | None = None) -
         registry=registry,
         client_key=KeyPair.load(settings.client_key_path),
         server_key=KeyPair.load(settings.server_key_path),
-        audit=AuditSink(engine),
-        replay=ReplayCache(),
+        audit=AuditSink(engine, journal_dir(settings)),
+        replay=ReplayGuard(engine),
         schemas=schemas,
     )

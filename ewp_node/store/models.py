@@ -3,4 +3,4 @@
 from __future__ import annotations
 
 from ewp_node.publish import models as publish_models  # noqa: F401
-from ewp_node.store import audit  # noqa: F401
+from ewp_node.store import audit, replay  # noqa: F401
