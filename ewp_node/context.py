@@ -27,7 +27,8 @@ class CatalogueSource(Protocol):
     @property
     def index(self) -> CatalogueIndex: ...
 
-    def refresh_for_unknown_key(self, key_id: str) -> bool: ...
+    def refresh_for_unknown_key(self, key_id: str) -> None:
+        """Schedule an early catalogue refresh because a caller used ``key_id``; must return at once."""
 
 
 @dataclass(frozen=True)

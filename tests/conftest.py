@@ -98,9 +98,8 @@ class StaticRegistry:
         self.catalogue = build_catalogue(manifests)
         self.index = CatalogueIndex.from_bytes(self.catalogue)
 
-    def refresh_for_unknown_key(self, key_id: str) -> bool:
+    def refresh_for_unknown_key(self, key_id: str) -> None:
         self.unknown_key_refreshes += 1
-        return False
 
 
 class TestNode:
