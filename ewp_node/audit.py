@@ -99,13 +99,15 @@ class AuditSink:
 
     def _run(self) -> None:
         next_recovery = 0.0
-        while not self._stop.is_set():
+        while True:
             if time.monotonic() >= next_recovery:
                 self.recover()
                 next_recovery = time.monotonic() + self._recover_seconds
-            self.flush()
             self._wake.wait(self._flush_seconds)
             self._wake.clear()
+            if self._stop.is_set():
+                return  # close() flushes
+            self.flush()
 
     def flush(self) -> bool:
         """Move what this process journaled into the database now; False if the database refused (kept)."""

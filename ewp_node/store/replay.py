@@ -33,13 +33,14 @@ class SeenRequest(Base):
 
 
 def claim_statement(bind: Engine | Connection):  # type: ignore[no-untyped-def]
-    """``INSERT .. ON CONFLICT DO UPDATE .. WHERE expired``: one statement that claims an id (1 row changed)
-    or finds it claimed and still live (0 rows). Parameters: ``request_id``, ``expires_at``, ``now``."""
+    """``INSERT .. ON CONFLICT DO UPDATE .. WHERE expired RETURNING``: one statement that claims an id (one row
+    returned) or finds it claimed and still live (none). Parameters: ``request_id``, ``expires_at``, ``now``."""
     statement = dialect_insert(bind, SeenRequest).values(request_id=bindparam("request_id"),
                                                         expires_at=bindparam("expires_at"))
     return statement.on_conflict_do_update(
         index_elements=["request_id"], set_={"expires_at": statement.excluded.expires_at},
-        where=SeenRequest.expires_at <= bindparam("now", type_=SeenRequest.__table__.c.expires_at.type))
+        where=SeenRequest.expires_at <= bindparam("now", type_=SeenRequest.__table__.c.expires_at.type),
+    ).returning(SeenRequest.request_id)
 
 
 def purge_expired(connection: Connection, now: datetime) -> int:
@@ -69,10 +70,10 @@ class ReplayGuard:
     def seen(self, request_id: str, now: datetime) -> bool:
         """Claim ``request_id``; return whether a live claim already existed (the request is a replay)."""
         with self._engine.begin() as connection:
-            changed = connection.execute(self._claim, {"request_id": request_id, "now": now,
-                                                       "expires_at": now + self.retention}).rowcount
+            claimed = connection.execute(self._claim, {"request_id": request_id, "now": now,
+                                                       "expires_at": now + self.retention}).first()
         self._purge_when_due(now)
-        return changed != 1
+        return claimed is None
 
     def _purge_when_due(self, now: datetime) -> None:
         if self._next_purge is not None and now < self._next_purge:
