@@ -1,6 +1,6 @@
 """Audit sink: every exchange reaches a journal file before the response leaves, then the database in batches.
 
-A request never waits for a database commit. :meth:`AuditSink.record` gives the exchange a unique ``uid`` and
+A request never waits for a database commit. :meth:`AuditSink.record` gives the exchange a random ``uid`` and
 appends it to this process's journal (:mod:`ewp_node.journal`); a daemon thread seals the journal segment every
 ``flush_seconds`` (sooner when ``batch_size`` rows wait), inserts its rows and only then deletes it. When the
 database is away, the sealed segment is fsynced and kept, and retried on the next cycle. Journals of dead
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -30,11 +30,10 @@ log = logging.getLogger(__name__)
 
 
 def encode(exchange: Exchange) -> bytes:
-    """One journal line for ``exchange``."""
-    fields = exchange._asdict()
-    fields["at"] = exchange.at.isoformat()
-    fields["direction"] = exchange.direction.value
-    return json.dumps(fields, separators=(",", ":")).encode() + b"\n"
+    """One journal line for ``exchange``: a JSON array of its fields in :class:`Exchange` order."""
+    values = list(exchange)
+    values[0], values[1] = exchange.at.isoformat(), exchange.direction.value
+    return json.dumps(values, separators=(",", ":")).encode() + b"\n"
 
 
 def decode(line: bytes) -> Exchange:
@@ -42,10 +41,11 @@ def decode(line: bytes) -> Exchange:
 
     :raises ValueError: not such a line.
     """
-    fields = json.loads(line)
-    fields["at"] = datetime.fromisoformat(fields["at"])
-    fields["direction"] = Direction(fields["direction"])
-    return Exchange(**fields)
+    values = json.loads(line)
+    if not isinstance(values, list) or len(values) != len(Exchange._fields):
+        raise ValueError(f"a journal line holds {len(Exchange._fields)} values")
+    values[0], values[1] = datetime.fromisoformat(values[0]), Direction(values[1])
+    return Exchange(*values)
 
 
 def _decoded(lines: Iterable[bytes], source: Path) -> Iterator[Exchange]:
@@ -77,7 +77,7 @@ class AuditSink:
 
     def record(self, exchange: Exchange) -> None:
         """Journal ``exchange`` (in the OS's hands when this returns); the database follows within a second."""
-        exchange = exchange._replace(uid=uuid.uuid4().hex)
+        exchange = exchange._replace(uid=os.urandom(16).hex())
         try:
             waiting = self._journal.append(encode(exchange))
         except OSError:

@@ -175,8 +175,9 @@ class RegistryClient:
                 return False
             self._last_attempt = now
             try:
+                self._early_refresh.mark()  # no early refresh by any process within the interval of this one
                 self._fetch(now)
-            except (requests.RequestException, MalformedDocument, _BadResponse) as exc:
+            except (requests.RequestException, MalformedDocument, _BadResponse, OSError) as exc:
                 self._last_error = f"{type(exc).__name__}: {exc}"
                 logger.warning("registry refresh failed, keeping the last good catalogue: %s", self._last_error)
                 return False

@@ -27,6 +27,13 @@ class SharedRateLimit:
         """Claim the slot if the last claim (by any process) is at least ``interval`` old, or in the future
         (a clock set back). The file holds the POSIX time of the last claim.
         """
+        return self._update(force=False)
+
+    def mark(self) -> None:
+        """Record a claim now whatever the last one was (an action that was due anyway)."""
+        self._update(force=True)
+
+    def _update(self, *, force: bool) -> bool:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -36,7 +43,7 @@ class SharedRateLimit:
                 last: float | None = float(os.read(fd, 64).decode("ascii"))
             except ValueError:  # empty (first claim) or garbled: claim
                 last = None
-            if last is not None and 0 <= now - last < self.interval.total_seconds():
+            if not force and last is not None and 0 <= now - last < self.interval.total_seconds():
                 return False
             os.ftruncate(fd, 0)
             os.pwrite(fd, repr(now).encode("ascii"), 0)

@@ -62,11 +62,12 @@ class SwitchableRegistry:
 
 @pytest.fixture
 def stalled(make_node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple]:  # type: ignore[type-arg]
-    """A node whose catalogue came from a registry that now hangs: ``(node, registry, client)``."""
+    """A node whose catalogue came from a registry that now hangs: ``(node, registry, client)``; no rate limit,
+    so the first unknown key starts an early refresh that hangs."""
     monkeypatch.setenv(ALLOW_HTTP_ENV, "1")
     node = make_node(validate=False)
     registry = SwitchableRegistry(node.ctx.registry.catalogue)
-    client = RegistryClient(registry.url, tmp_path / "cache", timeout=30)
+    client = RegistryClient(registry.url, tmp_path / "cache", timeout=30, min_refresh_interval=timedelta(0))
     assert client.refresh(force=True)
     registry.hanging.set()
     node.ctx.registry = client

@@ -165,6 +165,11 @@ def test_an_unknown_key_refreshes_early_in_the_background(registry, catalogues, 
     client.refresh()
     new_key = fingerprint(rsa_keys[2].public_key())
     fake.body, fake.etag = catalogues[1], "v2"
+    client.refresh_for_unknown_key(new_key)  # within the interval of the last fetch: none
+    time.sleep(0.5)
+    assert len(fake.seen_etags) == 1 and client.index.client_key(new_key) is None
+    clock.now += timedelta(seconds=61)
+    time.sleep(0.6)  # one attempt per second and process
     assert client.refresh_for_unknown_key(new_key) is None  # returns at once: the caller answers 403 now
     _wait_until(lambda: client.index.client_key(new_key) is not None, "the early refresh")
     assert len(fake.seen_etags) == 2
@@ -187,7 +192,7 @@ def test_workers_share_the_early_refresh_limit_and_its_catalogue(registry, catal
     second.refresh(force=True)
     new_key = fingerprint(rsa_keys[2].public_key())
     fake.body, fake.etag = catalogues[1], "v2"
-    clock.now += timedelta(seconds=1)
+    clock.now += timedelta(seconds=61)
     first.refresh_for_unknown_key(new_key)
     _wait_until(lambda: first.index.client_key(new_key) is not None, "the first worker's early refresh")
     fetches = len(fake.seen_etags)
@@ -219,6 +224,10 @@ def test_the_shared_rate_limit_reopens_after_its_interval_and_after_a_clock_jump
     assert limit.try_claim() is False
     clock.now += timedelta(seconds=60)
     assert limit.try_claim() is True
+    clock.now += timedelta(seconds=59)
+    limit.mark()  # e.g. a regular refresh: the next early one waits a full interval from here
+    clock.now += timedelta(seconds=59)
+    assert limit.try_claim() is False
     clock.now -= timedelta(hours=1)  # clock set back: the stamp is in the future
     assert limit.try_claim() is True
     (tmp_path / "stamp").write_text("garbled")
