@@ -93,6 +93,20 @@ def cmd_registry(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from ewp_node.context import build_context
+    from ewp_node.web.status import summarize, summary_text
+
+    ctx = build_context(load_settings(args.home))
+    try:
+        print(summary_text(ctx, summarize(ctx, datetime.now(UTC))))
+    finally:
+        ctx.audit.close()
+    return 0
+
+
 def cmd_call(args: argparse.Namespace) -> int:
     from ewp_node.client import EwpClient
     from ewp_node.context import build_context
@@ -170,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("hei", nargs="?")
     p.add_argument("api", nargs="?")
     p.set_defaults(func=cmd_registry)
+
+    p = sub.add_parser("status", help="the /status summary as text: exchanges, errors, latest partners")
+    p.add_argument("home")
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("call", help="a signed call to a partner API found through the registry")
     p.add_argument("home")

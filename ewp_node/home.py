@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,8 @@ class HomeSpec:
     registry_url: str = DEFAULT_REGISTRY_URL
     database_url: str | None = None
     admin_email: str | None = None
+    #: Bearer token of the ``/status`` page (a fresh random one by default).
+    status_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     #: Extra top-level settings written verbatim (the sandbox adds TLS and CA paths).
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -40,6 +43,8 @@ def render_config(spec: HomeSpec) -> str:
         f"base_url = {_toml_value(spec.base_url)}",
         f"registry_url = {_toml_value(spec.registry_url)}",
         f"admin_email = {_toml_value(spec.admin_email or 'admin@' + spec.hei_id)}",
+        "# /status needs 'Authorization: Bearer <status_token>'; 'ewp-node status HOME' prints the same summary.",
+        f"status_token = {_toml_value(spec.status_token)}",
     ]
     if spec.database_url:
         lines.append(f"database_url = {_toml_value(spec.database_url)}")

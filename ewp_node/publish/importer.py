@@ -98,6 +98,9 @@ def load(path: Path) -> tuple[dict[str, Any], dict[str, list[str]]]:
         document = json.loads(text)
     except ValueError as exc:
         raise ImportFailed(str(path), [Problem("file", "", f"is not valid JSON: {exc}")]) from None
+    except RecursionError:
+        raise ImportFailed(str(path), [Problem("file", "", "is nested too deeply: an import document has a "
+                                               "handful of levels, this one more than Python can read")]) from None
     return document, {}
 
 
@@ -200,12 +203,28 @@ def _file_contents(r: Reader, doc: dict[str, Any], base_dir: Path | None) -> dic
             except (binascii.Error, ValueError):
                 r.problems.append(Problem(label, "content_base64", "is not valid base64"))
         else:
-            path = (base_dir or Path.cwd()) / str(raw["path"])
-            try:
-                contents[str(raw["file_id"])] = path.read_bytes()
-            except OSError as exc:
-                r.problems.append(Problem(label, "path", f"cannot be read: {exc.strerror or exc}"))
+            content = _read_confined(r, label, (base_dir or Path.cwd()).resolve(), str(raw["path"]))
+            if content is not None:
+                contents[str(raw["file_id"])] = content
     return contents
+
+
+def _read_confined(r: Reader, label: str, folder: Path, name: str) -> bytes | None:
+    """The bytes of file ``name``, which must resolve (symlinks followed) to a regular file inside ``folder``:
+    an import file may not publish the node's keys or anything else on the machine."""
+    path = (folder / name).resolve()
+    if not path.is_relative_to(folder):
+        r.problems.append(Problem(label, "path", f"{name!r} is outside the import file's folder {str(folder)!r}: "
+                                  "put the file beside the import file or below it"))
+        return None
+    if path.exists() and not path.is_file():
+        r.problems.append(Problem(label, "path", f"{name!r} is not a regular file"))
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        r.problems.append(Problem(label, "path", f"cannot be read: {exc.strerror or exc}"))
+        return None
 
 
 def check_references(session: Session, checked: Checked) -> dict[str, dict[str | None, Any]]:

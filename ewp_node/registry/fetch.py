@@ -27,8 +27,6 @@ from ewp_node.xml.parse import MalformedDocument
 
 logger = logging.getLogger(__name__)
 
-#: Set to "1" to allow a plain-http catalogue URL: loopback tests only, the catalogue carries every key.
-ALLOW_HTTP_ENV = "EWP_NODE_ALLOW_HTTP"
 _BODY_FILE = "catalogue-v1.xml"
 _META_FILE = "catalogue-v1.json"
 _EARLY_REFRESH_FILE = "early-refresh.stamp"
@@ -48,13 +46,13 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _check_url(url: str) -> None:
+def _check_url(url: str, allow_http: bool) -> None:
     scheme = urlsplit(url).scheme.lower()
-    if scheme == "https" or (scheme == "http" and os.environ.get(ALLOW_HTTP_ENV) == "1"):
+    if scheme == "https" or (scheme == "http" and allow_http):
         return
     raise ValueError(
         f"refusing catalogue URL {url!r}: the catalogue must come over https (it is trusted through TLS "
-        f"only); plain http is allowed for loopback tests with {ALLOW_HTTP_ENV}=1"
+        "only); plain http is allowed for loopback tests with the allow_http setting"
     )
 
 
@@ -85,6 +83,7 @@ class RegistryClient:
         max_age: timedelta = timedelta(minutes=5),
         clock: Callable[[], datetime] = _utcnow,
         timeout: float = 30.0,
+        allow_http: bool = False,
         early_refresh: SharedRateLimit | None = None,
     ) -> None:
         """
@@ -94,11 +93,13 @@ class RegistryClient:
         :param min_refresh_interval: least time between two non-forced fetches; lowering it lets a flood of
             unknown keyIds make us hammer the registry.
         :param max_age: age after which :meth:`ensure_fresh` refetches; raising it delays key revocations.
+        :param allow_http: accept a plain http URL (the node's ``allow_http`` setting: loopback tests only, the
+            catalogue carries every key).
         :param early_refresh: the node-wide limit of early refreshes for unknown keys (default: one per
             ``min_refresh_interval``, shared through ``cache_dir`` by every process of the node).
-        :raises ValueError: for a non-https URL (unless ``EWP_NODE_ALLOW_HTTP=1``).
+        :raises ValueError: for a non-https URL (unless ``allow_http``).
         """
-        _check_url(catalogue_url)
+        _check_url(catalogue_url, allow_http)
         self.catalogue_url = catalogue_url
         self._cache_dir = Path(cache_dir)
         self._session = session or requests.Session()

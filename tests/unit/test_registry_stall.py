@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ewp_node.registry.fetch import ALLOW_HTTP_ENV, RegistryClient
+from ewp_node.registry.fetch import RegistryClient
 from ewp_node.registry.local import CATALOGUE_PATH
 
 #: A request must be answered within this (the hanging registry's fetch timeout is 30 s).
@@ -61,13 +61,13 @@ class SwitchableRegistry:
 
 
 @pytest.fixture
-def stalled(make_node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple]:  # type: ignore[type-arg]
+def stalled(make_node, tmp_path: Path) -> Iterator[tuple]:  # type: ignore[type-arg]
     """A node whose catalogue came from a registry that now hangs: ``(node, registry, client)``; no rate limit,
     so the first unknown key starts an early refresh that hangs."""
-    monkeypatch.setenv(ALLOW_HTTP_ENV, "1")
     node = make_node(validate=False)
     registry = SwitchableRegistry(node.ctx.registry.catalogue)
-    client = RegistryClient(registry.url, tmp_path / "cache", timeout=30, min_refresh_interval=timedelta(0))
+    client = RegistryClient(registry.url, tmp_path / "cache", timeout=30, min_refresh_interval=timedelta(0),
+                            allow_http=True)
     assert client.refresh(force=True)
     registry.hanging.set()
     node.ctx.registry = client
@@ -114,7 +114,7 @@ def test_unknown_keys_get_403_at_once_while_the_registry_hangs(stalled) -> None:
 
 def test_a_node_without_a_catalogue_answers_503_at_once(stalled, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     node, registry, _client = stalled
-    empty = RegistryClient(registry.url, tmp_path / "empty-cache", timeout=30)
+    empty = RegistryClient(registry.url, tmp_path / "empty-cache", timeout=30, allow_http=True)
     empty.start_background_refresh(timedelta(minutes=5))
     node.ctx.registry = empty
     try:
