@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import requests
 
 from ewp_node.registry.catalogue import MAX_CATALOGUE_BYTES, CatalogueIndex
-from ewp_node.registry.ratelimit import SharedRateLimit
+from ewp_node.registry.shared_limit import SharedRateLimit
 from ewp_node.xml.parse import MalformedDocument
 
 logger = logging.getLogger(__name__)

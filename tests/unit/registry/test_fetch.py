@@ -13,7 +13,7 @@ from werkzeug.wrappers import Request, Response
 
 from ewp_node.registry.fetch import RegistryClient, RegistryUnavailable
 from ewp_node.registry.local import build_catalogue
-from ewp_node.registry.ratelimit import SharedRateLimit
+from ewp_node.registry.shared_limit import SharedRateLimit
 from ewp_node.security.keys import fingerprint
 
 
