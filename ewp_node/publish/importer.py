@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from ewp_node.publish import repository as repo
-from ewp_node.publish.csv_catalogue import read_csv
+from ewp_node.publish.csv_catalogue import decode_csv, read_csv
 from ewp_node.publish.records import (
     FORMAT,
     InvalidRecords,
@@ -82,18 +82,25 @@ class Checked:
     contents: dict[str, bytes]
 
 
-def load(path: Path) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def load(path: Path, encoding: str | None = None) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Read one import file (``.json``, or ``.csv`` for the course catalogue) into a document and the
-    labels naming its records. :raises ImportFailed: unreadable."""
+    labels naming its records. :raises ImportFailed: unreadable.
+
+    :param encoding: of a CSV file, when it is not UTF-8 (JSON is always UTF-8).
+    """
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
         raise ImportFailed(str(path), [Problem("file", "", f"cannot be read: {exc}")]) from None
     if path.suffix.lower() == ".csv":
         try:
-            return read_csv(text)
+            return read_csv(decode_csv(data, encoding))
         except InvalidRecords as exc:
             raise ImportFailed(str(path), exc.problems) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFailed(str(path), [Problem("file", "", f"is not UTF-8: {exc}")]) from None
     try:
         document = json.loads(text)
     except ValueError as exc:
@@ -358,8 +365,9 @@ def import_document(sessions: sessionmaker[Session], document: Any, covered: Ite
 
 
 def import_file(sessions: sessionmaker[Session], path: Path, covered: Iterable[str], *,
-                progress: Progress | None = None, now: datetime | None = None) -> ImportReport:
+                progress: Progress | None = None, now: datetime | None = None,
+                encoding: str | None = None) -> ImportReport:
     """Import one ``.json`` or ``.csv`` file. :raises ImportFailed: naming the file, record and field."""
-    document, labels = load(path)
+    document, labels = load(path, encoding)
     return import_document(sessions, document, covered, source=str(path), base_dir=path.parent, labels=labels,
                            progress=progress, now=now)

@@ -180,7 +180,8 @@ class RegistryClient:
                 self._fetch(now)
             except (requests.RequestException, MalformedDocument, _BadResponse, OSError) as exc:
                 self._last_error = f"{type(exc).__name__}: {exc}"
-                logger.warning("registry refresh failed, keeping the last good catalogue: %s", self._last_error)
+                kept = "keeping the last good catalogue" if self._index is not None else "no catalogue yet"
+                logger.warning("registry refresh failed, %s: %s", kept, self._last_error)
                 return False
             self._last_error = None
             self._last_refresh = now
