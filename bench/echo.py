@@ -19,6 +19,8 @@ Reading the output:
   layer, routing, XML and audit log cost at most 25% over the bare crypto.
   ``efficiency`` = ``req_per_s / (cores / (sign_us + verify_us))``: the share of the pure-crypto ceiling
   (one RSA-2048 sign + one verify per request on every core) that the node reaches.
+  ``replay_check_us`` (SQLite, PostgreSQL) and ``audit_record_us``: the replay guard's database claim and the
+  audit journal write, per request, timed in-process (``bench/_request_path_costs.py``).
   ``errors``: node responses that were not 2xx, socket errors, and sample responses failing verification.
   ``server_cpu_us_per_req`` (and the baseline's): CPU of all gunicorn processes per completed request, from
   /proc; ``cpu_ratio_to_baseline`` = baseline / node CPU per request, steadier than the req/s ratio when
@@ -58,6 +60,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import requests
+from _request_path_costs import request_path_costs  # bench/ sibling (the script's folder is on sys.path)
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
@@ -589,6 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="ewp-bench-echo-"))
     try:
         result = run(args, work)
+        result.update(request_path_costs(work))
     finally:
         if args.keep:
             log.info("kept %s", work)

@@ -1,70 +1,177 @@
-"""Audit sink: collects exchanges in memory and writes them in batches off the request path.
+"""Audit sink: every exchange reaches a journal file before the response leaves, then the database in batches.
 
-A request must not wait for a database commit to be logged; a daemon thread flushes every
-``flush_seconds`` or as soon as ``batch_size`` entries wait. ``close()`` flushes what is left.
+A request never waits for a database commit. :meth:`AuditSink.record` gives the exchange a random ``uid`` and
+appends it to this process's journal (:mod:`ewp_node.journal`); a daemon thread seals the journal segment every
+``flush_seconds`` (sooner when ``batch_size`` rows wait), inserts its rows and only then deletes it. When the
+database is away, the sealed segment is fsynced and kept, and retried on the next cycle. Journals of dead
+processes (a ``kill -9`` of a worker) are taken over at start and every ``recover_seconds``. The ``uid`` makes
+every insert idempotent: a crash between the insert and the delete cannot duplicate a row.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
+import time
 from collections import deque
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
 
 from sqlalchemy import Engine
 
-from ewp_node.store.audit import Exchange, record_exchanges
+from ewp_node.journal import Journal, Segment, claim_orphans
+from ewp_node.store.audit import Direction, Exchange, record_exchanges
 
 log = logging.getLogger(__name__)
 
 
+def encode(exchange: Exchange) -> bytes:
+    """One journal line for ``exchange``: a JSON array of its fields in :class:`Exchange` order."""
+    values = list(exchange)
+    values[0], values[1] = exchange.at.isoformat(), exchange.direction.value
+    return json.dumps(values, separators=(",", ":")).encode() + b"\n"
+
+
+def decode(line: bytes) -> Exchange:
+    """The exchange of a journal line written by :func:`encode`.
+
+    :raises ValueError: not such a line.
+    """
+    values = json.loads(line)
+    if not isinstance(values, list) or len(values) != len(Exchange._fields):
+        raise ValueError(f"a journal line holds {len(Exchange._fields)} values")
+    values[0], values[1] = datetime.fromisoformat(values[0]), Direction(values[1])
+    return Exchange(*values)
+
+
+def _decoded(lines: Iterable[bytes], source: Path) -> Iterator[Exchange]:
+    for line in lines:
+        try:
+            yield decode(line)
+        except (ValueError, TypeError, KeyError) as exc:
+            log.error("journal %s: unreadable line skipped (%s): %r", source, exc, line[:200])
+
+
 class AuditSink:
-    def __init__(self, engine: Engine, *, flush_seconds: float = 1.0,
-                 batch_size: int = 200, max_pending: int = 100_000) -> None:
+    def __init__(self, engine: Engine, journal_dir: Path, *, flush_seconds: float = 1.0, batch_size: int = 200,
+                 insert_rows: int = 1000, recover_seconds: float = 10.0) -> None:
         self._engine = engine
-        self._pending: deque[Exchange] = deque(maxlen=max_pending)
+        self._journal = Journal(journal_dir)
         self._flush_seconds = flush_seconds
         self._batch_size = batch_size
+        self._insert_rows = insert_rows
+        self._recover_seconds = recover_seconds
+        #: Our segment that was sealed but is not in the database yet (the database was away).
+        self._sealed: Segment | None = None
+        #: Exchanges the journal could not take (disk full): inserted directly, lost if the process dies.
+        self._unjournaled: deque[Exchange] = deque(maxlen=100_000)
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._lock = threading.Lock()
+        self._flush_lock = threading.RLock()
+        self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def record(self, exchange: Exchange) -> None:
-        self._pending.append(exchange)
+        """Journal ``exchange`` (in the OS's hands when this returns); the database follows within a second."""
+        exchange = exchange._replace(uid=os.urandom(16).hex())
+        try:
+            waiting = self._journal.append(encode(exchange))
+        except OSError:
+            log.exception("audit journal not writable: the entry waits in memory")
+            self._unjournaled.append(exchange)
+            waiting = self._batch_size
         if self._thread is None:
-            self._start()
-        if len(self._pending) >= self._batch_size:
+            self.start()
+        if waiting >= self._batch_size:
             self._wake.set()
 
-    def _start(self) -> None:
-        with self._lock:
+    def start(self) -> None:
+        """Start the flusher thread (it first takes over journals of dead processes). Idempotent."""
+        with self._start_lock:
             if self._thread is None:
+                self._stop.clear()
                 self._thread = threading.Thread(target=self._run, name="audit-sink", daemon=True)
                 self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        next_recovery = 0.0
+        while True:
+            if time.monotonic() >= next_recovery:
+                self.recover()
+                next_recovery = time.monotonic() + self._recover_seconds
             self._wake.wait(self._flush_seconds)
             self._wake.clear()
+            if self._stop.is_set():
+                return  # close() flushes
             self.flush()
 
-    def flush(self) -> None:
-        """Write every pending exchange now (also called by tests and at shutdown)."""
-        with self._lock:
-            batch = []
-            while self._pending:
-                batch.append(self._pending.popleft())
-            if not batch:
-                return
+    def flush(self) -> bool:
+        """Move what this process journaled into the database now; False if the database refused (kept)."""
+        with self._flush_lock:
             try:
-                with self._engine.begin() as connection:
-                    record_exchanges(connection, batch)
-            except Exception:  # the audit log must never take the node down
-                log.exception("could not write %d audit entries", len(batch))
+                self._insert_unjournaled()
+                for _ in range(2):  # the segment left by a failed cycle first, then the active one
+                    if self._sealed is None:
+                        self._sealed = self._journal.seal()
+                    if self._sealed is None:
+                        break
+                    self._move(self._sealed)
+                    self._sealed.remove()
+                    self._sealed = None
+            except Exception as exc:  # the audit log must never take the node down: retried next cycle
+                log.warning("audit entries wait in the journal, the database refused them: %s", exc)
+                if self._sealed is not None:
+                    self._sealed.sync()
+                return False
+            return True
+
+    def recover(self) -> int:
+        """Move the journals of dead processes into the database; returns how many segments were moved."""
+        moved = 0
+        for segment in claim_orphans(self._journal.directory):
+            try:
+                self._move(segment)
+            except Exception as exc:
+                log.warning("orphaned audit journal %s waits, the database refused it: %s", segment.path, exc)
+                segment.release()
+                break
+            segment.remove()
+            moved += 1
+        if moved:
+            log.info("moved %d audit journal segment(s) of stopped processes into the database", moved)
+        return moved
+
+    def _move(self, segment: Segment) -> None:
+        rows = _decoded(segment.lines(), segment.path)
+        while batch := list(islice(rows, self._insert_rows)):
+            with self._engine.begin() as connection:
+                record_exchanges(connection, batch)
+
+    def _insert_unjournaled(self) -> None:
+        if not self._unjournaled:
+            return
+        batch = list(self._unjournaled)
+        with self._engine.begin() as connection:
+            record_exchanges(connection, batch)
+        for _ in batch:
+            self._unjournaled.popleft()
 
     def close(self) -> None:
+        """Stop the flusher and move what is left; what the database refuses stays journaled for the next
+        process to take over."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self.flush()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout=5)
+        with self._flush_lock:
+            if not self.flush():
+                for segment in (self._sealed, self._journal.seal()):
+                    if segment is not None:
+                        segment.sync()
+                        segment.release()
+                self._sealed = None

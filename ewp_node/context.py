@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ewp_node.audit import AuditSink
 from ewp_node.config import Settings
 from ewp_node.security.keys import fingerprint, load_private_key_file
-from ewp_node.security.replay import ReplayCache
 from ewp_node.store.db import make_engine, session_factory
+from ewp_node.store.replay import ReplayGuard
 
 if TYPE_CHECKING:
     from ewp_node.registry.catalogue import CatalogueIndex
@@ -27,7 +27,8 @@ class CatalogueSource(Protocol):
     @property
     def index(self) -> CatalogueIndex: ...
 
-    def refresh_for_unknown_key(self, key_id: str) -> bool: ...
+    def refresh_for_unknown_key(self, key_id: str) -> None:
+        """Schedule an early catalogue refresh because a caller used ``key_id``; must return at once."""
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,14 @@ class NodeContext:
     client_key: KeyPair
     server_key: KeyPair
     audit: AuditSink
-    replay: ReplayCache
+    replay: ReplayGuard
     #: Official schemas, when ``settings.specs_dir`` is set: every response is validated before it leaves.
     schemas: OfficialSchemas | None = None
+
+
+def journal_dir(settings: Settings) -> Path:
+    """Where the audit journals of the node's processes live."""
+    return settings.home / "journal"
 
 
 def build_context(settings: Settings, registry: CatalogueSource | None = None) -> NodeContext:
@@ -81,7 +87,8 @@ def build_context(settings: Settings, registry: CatalogueSource | None = None) -
         registry=registry,
         client_key=KeyPair.load(settings.client_key_path),
         server_key=KeyPair.load(settings.server_key_path),
-        audit=AuditSink(engine),
-        replay=ReplayCache(),
+        audit=AuditSink(engine, journal_dir(settings)),
+        # a database crash may forget the last instant of request-id claims: not worth an fsync per request
+        replay=ReplayGuard(make_engine(settings.database_url, synchronous_commit=False)),
         schemas=schemas,
     )

@@ -11,6 +11,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from lxml import etree
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from ewp_node.xml.ns import COMMON, XML_LANG, q
@@ -19,6 +20,12 @@ if TYPE_CHECKING:
     from flask import Flask, Response
 
 log = logging.getLogger(__name__)
+
+#: ``Retry-After`` seconds of a 503: about the time a database restart or a registry retry takes.
+RETRY_AFTER_SECONDS = 10
+#: Database failures that say "not now" (server away or restarting, connection lost, pool exhausted, SQLite
+#: locked), not "this request is wrong": answered 503, and the node recovers by itself when they end.
+DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
 
 
 class EwpError(Exception):
@@ -88,9 +95,20 @@ def install_error_handlers(app: Flask) -> None:
     500 with a trace id in the log and in the message, never a traceback on the wire."""
     from ewp_node.responses import xml_response
 
-    @app.errorhandler(EwpError)
-    def _ewp_error(exc: EwpError) -> Response:
-        return xml_response(build_error_response(exc.developer_message, exc.user_message), exc.status)
+    def error_response(exc: EwpError) -> Response:
+        response = xml_response(build_error_response(exc.developer_message, exc.user_message), exc.status)
+        if exc.status == 503:
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    app.register_error_handler(EwpError, error_response)
+
+    def database_unavailable(exc: Exception) -> Response:
+        log.warning("database unavailable, answering 503: %s", (str(exc).splitlines() or [""])[0])
+        return error_response(ServiceUnavailable("the node's database is not available: retry later"))
+
+    for kind in DATABASE_UNAVAILABLE:
+        app.register_error_handler(kind, database_unavailable)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

@@ -19,6 +19,7 @@ from ewp_node.registry.fetch import RegistryClient
 
 def app_for_home(home: Path) -> Flask:
     ctx = build_context(load_settings(home))
+    ctx.audit.start()  # takes over the audit journals of stopped workers now, not at the first request
     registry = ctx.registry
     if isinstance(registry, RegistryClient):
         registry.start_background_refresh(timedelta(seconds=ctx.settings.registry_refresh_seconds))

@@ -135,9 +135,8 @@ class StaticRegistry:
         self.catalogue = build_catalogue(manifests)
         self.index = CatalogueIndex.from_bytes(self.catalogue)
 
-    def refresh_for_unknown_key(self, key_id: str) -> bool:
+    def refresh_for_unknown_key(self, key_id: str) -> None:
         self.unknown_key_refreshes += 1
-        return False
 
 
 class TestNode:
@@ -191,10 +190,10 @@ def _node_context(home: Path, base_url: str, heis, registry: StaticRegistry, *, 
     """A NodeContext on a fresh migrated SQLite file, with pooled keys and the given registry."""
     from ewp_node.audit import AuditSink
     from ewp_node.config import HeiConfig, Settings
-    from ewp_node.context import KeyPair, NodeContext
+    from ewp_node.context import KeyPair, NodeContext, journal_dir
     from ewp_node.security.keys import fingerprint
-    from ewp_node.security.replay import ReplayCache
     from ewp_node.store.db import make_engine, session_factory, upgrade_database
+    from ewp_node.store.replay import ReplayGuard
 
     home.mkdir()
     settings = Settings(
@@ -212,7 +211,7 @@ def _node_context(home: Path, base_url: str, heis, registry: StaticRegistry, *, 
         settings=settings, sessions=sessions, registry=registry,
         client_key=KeyPair(client_key, fingerprint(client_key.public_key())),
         server_key=KeyPair(server_key, fingerprint(server_key.public_key())),
-        audit=AuditSink(engine), replay=ReplayCache(),
+        audit=AuditSink(engine, journal_dir(settings)), replay=ReplayGuard(engine),
     )
     if settings.specs_dir is not None:
         from ewp_node.xml.schemas import OfficialSchemas

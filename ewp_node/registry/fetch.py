@@ -13,6 +13,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,12 +22,16 @@ from urllib.parse import urlsplit
 import requests
 
 from ewp_node.registry.catalogue import MAX_CATALOGUE_BYTES, CatalogueIndex
+from ewp_node.registry.shared_limit import SharedRateLimit
 from ewp_node.xml.parse import MalformedDocument
 
 logger = logging.getLogger(__name__)
 
 _BODY_FILE = "catalogue-v1.xml"
 _META_FILE = "catalogue-v1.json"
+_EARLY_REFRESH_FILE = "early-refresh.stamp"
+#: Least time between two early-refresh attempts of one process (each reads the metadata on disk).
+_EARLY_ATTEMPT_SECONDS = 1.0
 
 
 class RegistryUnavailable(RuntimeError):
@@ -79,6 +84,7 @@ class RegistryClient:
         clock: Callable[[], datetime] = _utcnow,
         timeout: float = 30.0,
         allow_http: bool = False,
+        early_refresh: SharedRateLimit | None = None,
     ) -> None:
         """
         :param catalogue_url: https URL of ``catalogue-v1.xml``.
@@ -89,6 +95,8 @@ class RegistryClient:
         :param max_age: age after which :meth:`ensure_fresh` refetches; raising it delays key revocations.
         :param allow_http: accept a plain http URL (the node's ``allow_http`` setting: loopback tests only, the
             catalogue carries every key).
+        :param early_refresh: the node-wide limit of early refreshes for unknown keys (default: one per
+            ``min_refresh_interval``, shared through ``cache_dir`` by every process of the node).
         :raises ValueError: for a non-https URL (unless ``allow_http``).
         """
         _check_url(catalogue_url, allow_http)
@@ -100,8 +108,18 @@ class RegistryClient:
         self._max_age = max_age
         self._clock = clock
         self._timeout = timeout
-        self._lock = threading.Lock()
+        self._early_refresh = early_refresh or SharedRateLimit(
+            self._cache_dir / _EARLY_REFRESH_FILE, min_refresh_interval, clock)
+        #: Held while fetching (network I/O); never needed to read the index.
+        self._fetch_lock = threading.Lock()
+        #: Held while the copy on disk is read or adopted.
+        self._disk_lock = threading.Lock()
+        #: Held by the one early-refresh thread of this process.
+        self._early_lock = threading.Lock()
+        self._last_early: float = 0.0
         self._index: CatalogueIndex | None = None
+        #: SHA-256 of the catalogue in use, to tell whether the copy on disk is another one.
+        self._sha256: str | None = None
         self._etag: str | None = None
         self._last_refresh: datetime | None = None
         self._last_attempt: datetime | None = None
@@ -127,13 +145,14 @@ class RegistryClient:
 
     @property
     def index(self) -> CatalogueIndex:
-        """The current index; the first use loads the copy on disk, else fetches.
+        """The current index; the first use loads the copy on disk, else fetches (unless the background
+        refresh runs: then requests never wait on the registry, they get :class:`RegistryUnavailable`).
 
         :raises RegistryUnavailable: if there is neither a copy on disk nor an answer from the registry.
         """
         if self._index is None:
             self._adopt_disk_copy()
-        if self._index is None:
+        if self._index is None and self._thread is None:
             self.refresh()
         index = self._index
         if index is None:
@@ -149,14 +168,17 @@ class RegistryClient:
         :returns: True if the registry confirmed (304) or replaced (200) the copy; False if skipped by the
             rate limit or failed (the last good copy stays in use, ``last_error`` says why).
         """
-        with self._lock:
+        if not self._fetch_lock.acquire(blocking=force):
+            return False  # another thread of this process is fetching right now
+        try:
             now = self._clock()
             if not force and self._last_attempt and now - self._last_attempt < self._min_refresh_interval:
                 return False
             self._last_attempt = now
             try:
+                self._early_refresh.mark()  # no early refresh by any process within the interval of this one
                 self._fetch(now)
-            except (requests.RequestException, MalformedDocument, _BadResponse) as exc:
+            except (requests.RequestException, MalformedDocument, _BadResponse, OSError) as exc:
                 self._last_error = f"{type(exc).__name__}: {exc}"
                 kept = "keeping the last good catalogue" if self._index is not None else "no catalogue yet"
                 logger.warning("registry refresh failed, %s: %s", kept, self._last_error)
@@ -164,6 +186,8 @@ class RegistryClient:
             self._last_error = None
             self._last_refresh = now
             return True
+        finally:
+            self._fetch_lock.release()
 
     def ensure_fresh(self) -> None:
         """Refresh if the copy in use is older than ``max_age`` (rate-limited like :meth:`refresh`)."""
@@ -172,17 +196,30 @@ class RegistryClient:
         if self._index is None or last is None or self._clock() - last >= self._max_age:
             self.refresh()
 
-    def refresh_for_unknown_key(self, key_id: str) -> bool:
-        """Refresh early because a caller used a key we do not know (it may have just been published).
+    def refresh_for_unknown_key(self, key_id: str) -> None:
+        """A caller used a key we do not know (it may have just been published): refresh early, in the
+        background. Returns at once; the caller answers 403 now, and the key works once the registry has
+        published it and the refresh landed.
 
-        Rate-limited by ``min_refresh_interval``, so a flood of unknown keys cannot hammer the registry.
-
-        :returns: whether the key is known after this call.
+        One early-refresh thread per process at a time, at most one attempt per second; the fetch itself is
+        limited to one per ``min_refresh_interval`` across every process of the node (``early_refresh``).
+        A process that loses that race adopts the catalogue another process saved on disk.
         """
         if self._index is not None and self._index.is_known_key(key_id):
-            return True
-        self.refresh()
-        return self._index is not None and self._index.is_known_key(key_id)
+            return
+        if time.monotonic() - self._last_early < _EARLY_ATTEMPT_SECONDS or not self._early_lock.acquire(False):
+            return
+        self._last_early = time.monotonic()
+        threading.Thread(target=self._refresh_early, name="registry-early-refresh", daemon=True).start()
+
+    def _refresh_early(self) -> None:
+        try:
+            if not self._adopt_disk_copy(newer=True) and self._early_refresh.try_claim():
+                self.refresh(force=True)
+        except Exception:  # a background thread: log with its trace, the next unknown key tries again
+            logger.exception("early catalogue refresh failed")
+        finally:
+            self._early_lock.release()
 
     def _fetch(self, now: datetime) -> None:
         headers = {"Accept": "application/xml"}
@@ -203,8 +240,9 @@ class RegistryClient:
             data = self._read_bounded(response)
             etag = response.headers.get("ETag")
         index = CatalogueIndex.from_bytes(data)
-        self._index, self._etag = index, etag
-        self._save_to_disk(data, etag, now)
+        with self._disk_lock:  # on disk first: the other processes can adopt it once we use it
+            self._save_to_disk(data, etag, now)
+            self._index, self._etag, self._sha256 = index, etag, hashlib.sha256(data).hexdigest()
 
     @staticmethod
     def _read_bounded(response: requests.Response) -> bytes:
@@ -233,31 +271,40 @@ class RegistryClient:
         except OSError as exc:
             logger.warning("could not keep the catalogue on disk in %s: %s", self._cache_dir, exc)
 
-    def _adopt_disk_copy(self) -> None:
-        """Before any fetch succeeded: adopt the last good copy on disk, if it is ours and still indexes.
+    def _adopt_disk_copy(self, newer: bool = False) -> bool:
+        """Adopt the last good copy on disk, if it is ours and still indexes: before any fetch succeeded, or
+        (``newer``) when another process of the node saved a catalogue fetched after the one in use.
 
         The metadata names the body's hash; if they disagree (a torn write), the body is still a catalogue
         that indexed when it was saved, but its ETag and age are unknown, so the next refresh refetches.
+
+        :returns: whether a copy was adopted.
         """
-        with self._lock:
-            if self._index is not None:
-                return
+        with self._disk_lock:
+            if self._index is not None and not newer:
+                return False
             try:
-                data = (self._cache_dir / _BODY_FILE).read_bytes()
                 meta = json.loads((self._cache_dir / _META_FILE).read_text())
                 if meta.get("url") != self.catalogue_url:
-                    return
+                    return False
+                fetched_at = datetime.fromisoformat(meta["fetched_at"])
+                if newer and (meta.get("sha256") == self._sha256 or (
+                        self._last_refresh is not None and fetched_at <= self._last_refresh)):
+                    return False
+                data = (self._cache_dir / _BODY_FILE).read_bytes()
                 index = CatalogueIndex.from_bytes(data)
-                intact = meta.get("sha256") == hashlib.sha256(data).hexdigest()
-                fetched_at = datetime.fromisoformat(meta["fetched_at"]) if intact else None
             except FileNotFoundError:
-                return
+                return False
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 logger.warning("ignoring the catalogue copy in %s: %s", self._cache_dir, exc)
-                return
-            self._index, self._last_refresh = index, fetched_at
+                return False
+            sha256 = hashlib.sha256(data).hexdigest()
+            intact = meta.get("sha256") == sha256
+            self._index, self._sha256 = index, sha256
+            self._last_refresh = fetched_at if intact else None
             self._etag = meta.get("etag") if intact else None
             logger.info("using the catalogue copy on disk fetched at %s", meta.get("fetched_at"))
+            return True
 
     # -- background -------------------------------------------------------------------------------------
 

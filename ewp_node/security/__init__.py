@@ -1,4 +1,5 @@
-"""The EWP security layer: HTTP signatures, Digest, ``ewp-rsa-aes128gcm``, keys and replay protection.
+"""The EWP security layer: HTTP signatures, Digest, ``ewp-rsa-aes128gcm`` and keys (the replay guard, which
+needs the database, is :mod:`ewp_node.store.replay`).
 
 Rule: pure functions over (method, target, headers, body bytes, ``now``). No Flask, no ``requests``, no
 clock and no I/O except reading and writing key files in :mod:`ewp_node.security.keys`; the middleware and
@@ -20,13 +21,11 @@ from ewp_node.security.httpsig import (
     wants_signed_response,
 )
 from ewp_node.security.keys import fingerprint
-from ewp_node.security.replay import ReplayCache
 from ewp_node.security.rsa_aes import accepts_coding, decrypt, encrypt
 
 __all__ = [
     "CLOCK_SKEW",
     "HeaderView",
-    "ReplayCache",
     "ResponseVerificationError",
     "SecurityError",
     "VerifiedRequest",

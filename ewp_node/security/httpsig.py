@@ -321,7 +321,7 @@ def verify_request(*, method: str, target: str, headers: HeaderView, body: bytes
     :param expected_host: our own host[:port], or None to skip the Host check.
     :param resolve_client_key: the client key for a keyId; raises :class:`UnknownKey` or
         :class:`NotAClientKey`.
-    :param is_replay: records a request id and says whether it was seen before (e.g. ``ReplayCache.seen``).
+    :param is_replay: records a request id and says whether it was seen before (e.g. ``ReplayGuard.seen``).
     :returns: the verified request; the caller must drop every header not in ``signed_headers``.
     :raises SecurityError: the subclass naming the failed check.
     """

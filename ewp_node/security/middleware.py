@@ -104,14 +104,13 @@ def _resolve_client_key(ctx: NodeContext, key_id: str) -> RSAPublicKey:
     except RegistryUnavailable:
         raise ServiceUnavailable("the registry catalogue is not available yet: retry later") from None
     key = index.client_key(key_id)
-    if key is None and not index.is_known_key(key_id) and ctx.registry.refresh_for_unknown_key(key_id):
-        index = ctx.registry.index
-        key = index.client_key(key_id)
     if key is not None:
         return key
     if index.is_known_key(key_id):
         raise NotAClientKey("the key that signed this request is not a client credential in the registry")
-    raise UnknownKey("the key that signed this request is not in the registry catalogue")
+    ctx.registry.refresh_for_unknown_key(key_id)  # in the background: never wait on the registry here
+    raise UnknownKey("the key that signed this request is not in the registry catalogue (an early catalogue "
+                     "refresh was asked for: a key published minutes ago works on a later request)")
 
 
 def authenticate(ctx: NodeContext, state: RequestState, body: bytes, *, anonymous_allowed: bool) -> Caller:

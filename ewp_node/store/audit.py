@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Enum, Index, Integer, String, func, insert, select
+from sqlalchemy import Connection, Enum, Index, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ewp_node.store.base import Base
+from ewp_node.store.db import dialect_insert
 
 
 class Direction(enum.Enum):
@@ -34,6 +35,8 @@ class AuditEntry(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     key_id: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str | None] = mapped_column(String(500))
+    #: Unique id given when the exchange was recorded: replaying a journal twice cannot duplicate a row.
+    uid: Mapped[str | None] = mapped_column(String(32), unique=True)
 
 
 class Exchange(NamedTuple):
@@ -49,14 +52,17 @@ class Exchange(NamedTuple):
     request_id: str | None = None
     key_id: str | None = None
     message: str | None = None
+    #: Unique id of this record (see :attr:`AuditEntry.uid`); None for rows that are never replayed.
+    uid: str | None = None
 
 
 def record_exchanges(connection: Connection | Session, exchanges: Sequence[Exchange]) -> None:
-    """Store a batch of exchanges in one executemany INSERT (the caller commits)."""
-    connection.execute(insert(AuditEntry), [
+    """Store a batch of exchanges in one executemany INSERT (the caller commits); an exchange whose ``uid``
+    is already stored is skipped, so a batch may be written again after a crash."""
+    connection.execute(dialect_insert(connection, AuditEntry).on_conflict_do_nothing(index_elements=["uid"]), [
         {"at": e.at, "direction": e.direction, "api": e.api[:64], "method": e.method[:8], "status": e.status,
          "duration_ms": e.duration_ms, "partner_hei": _cut(e.partner_hei, 255), "request_id": _cut(e.request_id, 64),
-         "key_id": _cut(e.key_id, 64), "message": _cut(e.message, 500)}
+         "key_id": _cut(e.key_id, 64), "message": _cut(e.message, 500), "uid": e.uid}
         for e in exchanges
     ])
 

@@ -127,19 +127,22 @@ def _requests(names: list[str], value: str) -> Iterator[tuple[str, list[tuple[st
 
 
 def _postgres_store(node, engine) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    """Point the node's store and audit log at ``engine`` (a fresh PostgreSQL schema)."""
+    """Point the node's store, replay guard and audit log at ``engine`` (a fresh PostgreSQL schema)."""
     from ewp_node.audit import AuditSink
+    from ewp_node.context import journal_dir
     from ewp_node.store.db import session_factory, upgrade_database
+    from ewp_node.store.replay import ReplayGuard
 
-    sqlite_audit = node.ctx.audit
+    sqlite_audit, sqlite_replay = node.ctx.audit, node.ctx.replay
     upgrade_database(engine)
     node.ctx.sessions = session_factory(engine)
-    node.ctx.audit = AuditSink(engine)
+    node.ctx.audit = AuditSink(engine, journal_dir(node.ctx.settings) / "postgresql")
+    node.ctx.replay = ReplayGuard(engine)
     try:
         yield
     finally:
         node.ctx.audit.close()
-        node.ctx.audit = sqlite_audit
+        node.ctx.audit, node.ctx.replay = sqlite_audit, sqlite_replay
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

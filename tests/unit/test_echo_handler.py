@@ -59,8 +59,8 @@ def test_no_catalogue_yet_is_a_503_not_a_crash(make_node, validate_official):  #
         def index(self):  # type: ignore[no-untyped-def]
             raise RegistryUnavailable("no catalogue fetched and none on disk")
 
-        def refresh_for_unknown_key(self, key_id: str) -> bool:
-            return False
+        def refresh_for_unknown_key(self, key_id: str) -> None:
+            pass
 
     node = make_node()
     node.ctx.registry = NoCatalogue()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 
 from ewp_node.registry.fetch import RegistryClient, RegistryUnavailable
 from ewp_node.registry.local import build_catalogue
+from ewp_node.registry.shared_limit import SharedRateLimit
 from ewp_node.security.keys import fingerprint
 
 
@@ -147,22 +149,88 @@ def test_new_catalogue_replaces_the_index(registry, catalogues, tmp_path: Path, 
     assert (tmp_path / "catalogue-v1.xml").read_bytes() == catalogues[1]
 
 
-def test_unknown_key_refresh_is_rate_limited(registry, catalogues, tmp_path: Path, clock: Clock, rsa_keys) -> None:  # type: ignore[no-untyped-def]
+def _wait_until(condition, what: str, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def test_an_unknown_key_refreshes_early_in_the_background(registry, catalogues, tmp_path: Path, clock: Clock,  # type: ignore[no-untyped-def]
+                                                          rsa_keys) -> None:
     fake, server = registry
     client = _client(server.url, tmp_path, clock)
     client.refresh()
     new_key = fingerprint(rsa_keys[2].public_key())
     fake.body, fake.etag = catalogues[1], "v2"
-    for _ in range(50):
-        assert client.refresh_for_unknown_key(new_key) is False
-    assert len(fake.seen_etags) == 1
+    client.refresh_for_unknown_key(new_key)  # within the interval of the last fetch: none
+    time.sleep(0.5)
+    assert len(fake.seen_etags) == 1 and client.index.client_key(new_key) is None
     clock.now += timedelta(seconds=61)
-    assert client.refresh_for_unknown_key(new_key) is True
+    time.sleep(0.6)  # one attempt per second and process
+    assert client.refresh_for_unknown_key(new_key) is None  # returns at once: the caller answers 403 now
+    _wait_until(lambda: client.index.client_key(new_key) is not None, "the early refresh")
     assert len(fake.seen_etags) == 2
-    assert client.refresh_for_unknown_key(new_key) is True  # now known: no fetch at all
-    for _ in range(20):
-        assert client.refresh_for_unknown_key("00" * 32) is False
+    for _ in range(3):  # other unknown keys within the interval: no fetch (one attempt per second per process)
+        time.sleep(1.05)
+        client.refresh_for_unknown_key("00" * 32)
+    _wait_until(lambda: not client._early_lock.locked(), "the early refresh threads to end")
     assert len(fake.seen_etags) == 2
+    clock.now += timedelta(seconds=61)
+    time.sleep(1.05)
+    client.refresh_for_unknown_key("00" * 32)
+    _wait_until(lambda: len(fake.seen_etags) == 3, "the next early refresh after the interval")
+
+
+def test_workers_share_the_early_refresh_limit_and_its_catalogue(registry, catalogues, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                 clock: Clock, rsa_keys) -> None:
+    fake, server = registry
+    first, second = _client(server.url, tmp_path, clock), _client(server.url, tmp_path, clock)
+    first.refresh()
+    second.refresh(force=True)
+    new_key = fingerprint(rsa_keys[2].public_key())
+    fake.body, fake.etag = catalogues[1], "v2"
+    clock.now += timedelta(seconds=61)
+    first.refresh_for_unknown_key(new_key)
+    _wait_until(lambda: first.index.client_key(new_key) is not None, "the first worker's early refresh")
+    fetches = len(fake.seen_etags)
+    clock.now += timedelta(seconds=1)
+    second.refresh_for_unknown_key(new_key)  # the node-wide slot is taken: adopts the first worker's copy
+    _wait_until(lambda: second.index.client_key(new_key) is not None, "the second worker to adopt the copy")
+    assert len(fake.seen_etags) == fetches
+
+
+def _claim_in_child(path: Path, results) -> None:  # type: ignore[no-untyped-def]
+    results.put(SharedRateLimit(path, timedelta(minutes=1), lambda: datetime.now(UTC)).try_claim())
+
+
+def test_the_shared_rate_limit_holds_across_processes(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    children = [context.Process(target=_claim_in_child, args=(tmp_path / "stamp", results)) for _ in range(6)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(timeout=20)
+    assert sorted(results.get(timeout=5) for _ in children) == [False] * 5 + [True]
+
+
+def test_the_shared_rate_limit_reopens_after_its_interval_and_after_a_clock_jump(tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                                  clock: Clock) -> None:
+    limit = SharedRateLimit(tmp_path / "stamp", timedelta(seconds=60), clock)
+    assert limit.try_claim() is True
+    assert limit.try_claim() is False
+    clock.now += timedelta(seconds=60)
+    assert limit.try_claim() is True
+    clock.now += timedelta(seconds=59)
+    limit.mark()  # e.g. a regular refresh: the next early one waits a full interval from here
+    clock.now += timedelta(seconds=59)
+    assert limit.try_claim() is False
+    clock.now -= timedelta(hours=1)  # clock set back: the stamp is in the future
+    assert limit.try_claim() is True
+    (tmp_path / "stamp").write_text("garbled")
+    assert limit.try_claim() is True
 
 
 def test_no_catalogue_at_all(tmp_path: Path, clock: Clock) -> None:

@@ -8,9 +8,7 @@ shared ``test`` database cannot collide.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -20,19 +18,7 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from ewp_node.store.audit import AuditEntry, Direction, Exchange, record_exchanges
-from ewp_node.store.db import alembic_config, make_engine, session_factory, upgrade_database
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """An empty database of each kind (PostgreSQL: the ``postgres_engine`` schema); left at base."""
-    if request.param == "postgresql":
-        engine = request.getfixturevalue("postgres_engine")
-    else:
-        engine = make_engine(f"sqlite:///{tmp_path / 'migrations.sqlite3'}")
-        request.addfinalizer(engine.dispose)
-    yield engine
-    command.downgrade(alembic_config(engine), "base")
+from ewp_node.store.db import alembic_config, session_factory, upgrade_database
 
 
 def _tables(engine: Engine) -> set[str]:

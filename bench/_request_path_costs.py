@@ -1,0 +1,88 @@
+"""What the durable request path costs per request, timed in-process (imported by ``bench/echo.py``).
+
+``replay_check_us``: one ``ReplayGuard.seen`` (a committed ``INSERT .. ON CONFLICT .. RETURNING`` of a fresh
+request id), median per back end: a SQLite file (WAL, as ``ewp-node init`` makes it) and PostgreSQL at
+127.0.0.1:5432/test (``synchronous_commit=off``, as the node runs it) in a schema of its own, dropped
+afterwards (``null`` when PostgreSQL is not reachable).
+``audit_record_us``: one ``AuditSink.record`` (uid, JSON line, one ``write(2)`` to the journal), median.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from ewp_node.audit import AuditSink
+from ewp_node.store.audit import Direction, Exchange
+from ewp_node.store.db import make_engine, upgrade_database
+from ewp_node.store.replay import ReplayGuard
+
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+CALLS = 2000
+
+
+def _median_us(operation: Callable[[], object], calls: int = CALLS, batches: int = 10) -> float:
+    samples = []
+    for _ in range(batches):
+        started = time.perf_counter()
+        for _ in range(calls // batches):
+            operation()
+        samples.append((time.perf_counter() - started) / (calls // batches) * 1e6)
+    return round(statistics.median(samples), 1)
+
+
+def _replay_check_us(engine: Engine) -> float:
+    upgrade_database(engine)
+    guard = ReplayGuard(engine)
+    return _median_us(lambda: guard.seen(str(uuid.uuid4()), datetime.now(UTC)))
+
+
+def _postgres_replay_check_us() -> float | None:
+    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+    schema = f"ewp_bench_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError:
+        admin.dispose()
+        return None
+    engine = create_engine(POSTGRES_URL, pool_pre_ping=True,  # options as make_engine(synchronous_commit=False)
+                           connect_args={"options": f"-csearch_path={schema} -c synchronous_commit=off"})
+    try:
+        return _replay_check_us(engine)
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _audit_record_us(work: Path) -> float:
+    engine = make_engine(f"sqlite:///{work / 'audit-cost.sqlite3'}")
+    upgrade_database(engine)
+    sink = AuditSink(engine, work / "journal-cost", flush_seconds=3600, batch_size=10**9)
+    exchange = Exchange(at=datetime.now(UTC), direction=Direction.IN, api="echo", method="GET", status=200,
+                        duration_ms=1, partner_hei="partner.bench.example.eu", request_id=str(uuid.uuid4()),
+                        key_id="ab" * 32)
+    try:
+        return _median_us(lambda: sink.record(exchange))
+    finally:
+        sink.close()
+        engine.dispose()
+
+
+def request_path_costs(work: Path) -> dict[str, object]:
+    """The JSON keys this module adds to the echo benchmark's report."""
+    sqlite = make_engine(f"sqlite:///{work / 'replay-cost.sqlite3'}")
+    try:
+        replay = {"sqlite": _replay_check_us(sqlite), "postgresql": _postgres_replay_check_us()}
+    finally:
+        sqlite.dispose()
+    return {"replay_check_us": replay, "audit_record_us": _audit_record_us(work)}

@@ -1,0 +1,136 @@
+"""The audit sink's journal: a row is on disk before ``record`` returns, reaches the database once, survives a
+database outage and the death of its process (``kill -9``), and a replay never duplicates it."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+import ewp_node.audit
+from ewp_node.audit import AuditSink, decode, encode
+from ewp_node.journal import Journal, claim_orphans
+from ewp_node.store.audit import AuditEntry, Direction, Exchange
+from ewp_node.store.db import make_engine, upgrade_database
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'audit.sqlite3'}")
+    upgrade_database(engine)
+    yield engine
+    engine.dispose()
+
+
+def _exchange(n: int) -> Exchange:
+    return Exchange(at=datetime.now(UTC), direction=Direction.IN, api="echo", method="GET", status=200,
+                    duration_ms=n, request_id=f"{n:08d}-0000-4000-8000-000000000000", message="é\n\"x\"")
+
+
+def _request_ids(engine: Engine) -> list[str]:
+    with Session(engine) as session:
+        return sorted(session.scalars(select(AuditEntry.request_id)))
+
+
+def _journal_files(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.jsonl"))
+
+
+def test_a_line_round_trips() -> None:
+    exchange = _exchange(7)._replace(uid="ab" * 16, partner_hei="uni.example.eu")
+    assert decode(encode(exchange)) == exchange
+    assert encode(exchange).count(b"\n") == 1
+
+
+def test_a_row_is_journaled_before_record_returns_then_moved(engine: Engine, tmp_path: Path) -> None:
+    sink = AuditSink(engine, tmp_path / "journal", flush_seconds=3600)
+    sink.record(_exchange(1))
+    [journal] = _journal_files(tmp_path / "journal")
+    assert decode(journal.read_bytes().splitlines()[0]).request_id == _exchange(1).request_id
+    assert sink.flush() is True
+    assert _request_ids(engine) == [_exchange(1).request_id]
+    assert _journal_files(tmp_path / "journal") == []
+    sink.close()
+
+
+def test_rows_wait_in_the_journal_while_the_database_is_away(engine: Engine, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    sink = AuditSink(engine, tmp_path / "journal", flush_seconds=3600)
+    real = ewp_node.audit.record_exchanges
+
+    def refuse(*_args: object) -> None:
+        raise OperationalError("INSERT", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(ewp_node.audit, "record_exchanges", refuse)
+    for n in range(5):
+        sink.record(_exchange(n))
+    assert sink.flush() is False
+    for n in range(5, 8):
+        sink.record(_exchange(n))
+    assert sink.flush() is False
+    assert _request_ids(engine) == []
+    monkeypatch.setattr(ewp_node.audit, "record_exchanges", real)
+    assert sink.flush() is True
+    assert _request_ids(engine) == sorted(_exchange(n).request_id for n in range(8))
+    assert _journal_files(tmp_path / "journal") == []
+    sink.close()
+
+
+def test_a_live_journal_is_not_taken_over_and_a_dead_ones_is_moved_once(engine: Engine, tmp_path: Path) -> None:
+    journal_dir = tmp_path / "journal"
+    live = Journal(journal_dir)
+    live.append(encode(_exchange(1)._replace(uid="1" * 32)))
+    sink = AuditSink(engine, journal_dir, flush_seconds=3600)
+    assert sink.recover() == 0
+    assert _request_ids(engine) == []
+
+    # A crash between the insert and the removal: the journal is replayed, the uid keeps it to one row.
+    segment = live.seal()
+    assert segment is not None
+    sink._move(segment)
+    segment.release()
+    assert sink.recover() == 1
+    assert _request_ids(engine) == [_exchange(1).request_id]
+    assert list(claim_orphans(journal_dir)) == []
+    sink.close()
+
+
+def _record_and_die(database_url: str, journal_dir: Path, count: int) -> None:
+    sink = AuditSink(make_engine(database_url), journal_dir, flush_seconds=3600)
+    for n in range(count):
+        sink.record(_exchange(n))
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_rows_of_a_killed_process_are_recovered(engine: Engine, tmp_path: Path) -> None:
+    journal_dir = tmp_path / "journal"
+    child = multiprocessing.get_context("fork").Process(
+        target=_record_and_die, args=(str(engine.url), journal_dir, 50))
+    child.start()
+    child.join(timeout=30)
+    assert child.exitcode == -signal.SIGKILL
+    assert _request_ids(engine) == []
+    survivor = AuditSink(engine, journal_dir, flush_seconds=3600)
+    assert survivor.recover() == 1
+    assert _request_ids(engine) == sorted(_exchange(n).request_id for n in range(50))
+    survivor.close()
+
+
+def test_a_torn_last_line_is_skipped(engine: Engine, tmp_path: Path) -> None:
+    journal_dir = tmp_path / "journal"
+    journal_dir.mkdir()
+    (journal_dir / "1-dead-000001.jsonl").write_bytes(encode(_exchange(1)._replace(uid="1" * 32)) + b'{"at": "20')
+    sink = AuditSink(engine, journal_dir, flush_seconds=3600)
+    assert sink.recover() == 1
+    assert _request_ids(engine) == [_exchange(1).request_id]
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 1
+    sink.close()
