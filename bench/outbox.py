@@ -8,8 +8,11 @@ Digest), the partner's answer, and the row's outcome committed.
 
 Reading the output:
   ``outbox_cnr_per_s``: rows delivered per second of wall time (target >= 200 on 2 cores); the key folded
-  into bench/iia.py's output. ``delivered`` must equal ``rows``; ``partner_received`` counts the requests the
-  partner accepted (equal to ``rows``: nothing sent twice). ``sign_us``: one RSA-2048 signature here, for scale.
+  into bench/iia.py's output. On a busy machine (``load_average_1m`` well above ``cores``) it measures the
+  neighbours: ``cpu_us_per_cnr`` (CPU of the worker process and the partner per delivered row) and
+  ``cpu_bound_cnr_per_s`` (= cores / that CPU: the rate the two cores sustain when nothing else runs) hold.
+  ``delivered`` must equal ``rows``; ``partner_received`` counts the requests the partner accepted (equal to
+  ``rows``: nothing sent twice). ``sign_us``: one RSA-2048 signature here, for scale.
 
     .venv/bin/python bench/outbox.py [--rows 2000] [--workers 4] [--database-url URL]
 """
@@ -38,11 +41,15 @@ from ewp_node.home import HomeSpec, create_home
 OURS, PARTNER = "uni-a.example.eu", "partner.example.eu"
 
 
-def _serve_partner(catalogue_url: Any, accepted: Any, stop: Any) -> None:
-    """The partner's process: serve until ``stop`` is set, then report how many CNRs it accepted."""
+def _serve_partner(catalogue_url: Any, accepted: Any, cpu_s: Any, go: Any, stop: Any) -> None:
+    """The partner's process: serve until ``stop`` is set, then report how many CNRs it accepted and the CPU
+    it used from ``go`` on."""
     with LoopbackPartner(PARTNER) as partner:
         catalogue_url.value = partner.catalogue_url.encode()
+        go.wait()
+        started = time.process_time()
         stop.wait()
+        cpu_s.value = time.process_time() - started
         accepted.value = len(partner.ids("iia-cnr", "iia_id"))
 
 
@@ -59,8 +66,10 @@ def _sign_us() -> float:
 
 def run(rows: int, workers: int, database_url: str | None, directory: Path) -> dict[str, Any]:
     context = multiprocessing.get_context("spawn")
-    catalogue_url, accepted, stop = context.Array("c", 200), context.Value("i", -1), context.Event()
-    partner = context.Process(target=_serve_partner, args=(catalogue_url, accepted, stop), daemon=True)
+    catalogue_url, accepted, partner_cpu = context.Array("c", 200), context.Value("i", -1), context.Value("d", 0.0)
+    go, stop = context.Event(), context.Event()
+    partner = context.Process(target=_serve_partner, args=(catalogue_url, accepted, partner_cpu, go, stop),
+                              daemon=True)
     partner.start()
     while not catalogue_url.value:
         time.sleep(0.05)
@@ -75,13 +84,14 @@ def run(rows: int, workers: int, database_url: str | None, directory: Path) -> d
             enqueue(session, "iia-cnr", owner_hei=OURS, partner_hei=PARTNER,
                     object_ids=[f"iia-{i}" for i in range(rows)])
         pool = [build_worker(ctx, timeout=10) for _ in range(workers)]
-        started = time.perf_counter()
+        go.set()
+        started, cpu_started = time.perf_counter(), time.process_time()
         threads = [threading.Thread(target=worker.drain) for worker in pool]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        elapsed = time.perf_counter() - started
+        elapsed, worker_cpu = time.perf_counter() - started, time.process_time() - cpu_started
         with ctx.sessions() as session:
             delivered = session.scalar(select(func.count()).select_from(OutboxRow)
                                        .where(OutboxRow.state == OutboxState.DELIVERED))
@@ -89,15 +99,21 @@ def run(rows: int, workers: int, database_url: str | None, directory: Path) -> d
         ctx.audit.close()
         stop.set()
         partner.join(timeout=10)
+    cpu_us = (worker_cpu + partner_cpu.value) / rows * 1e6
+    cores = os.cpu_count() or 1
     return {
         "outbox_cnr_per_s": round(rows / elapsed, 1),
+        "cpu_us_per_cnr": round(cpu_us, 1),
+        "worker_cpu_us_per_cnr": round(worker_cpu / rows * 1e6, 1),
+        "cpu_bound_cnr_per_s": round(cores * 1e6 / cpu_us, 1),
+        "load_average_1m": os.getloadavg()[0],
         "rows": rows,
         "delivered": delivered,
         "partner_received": accepted.value,
         "workers": workers,
         "seconds": round(elapsed, 2),
         "database": ctx.settings.database_url.split(":", 1)[0],
-        "cores": os.cpu_count(),
+        "cores": cores,
         "sign_us": round(_sign_us(), 1),
     }
 
