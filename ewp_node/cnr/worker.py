@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ewp_node.client import AuditHook, EwpClient, PartnerUnavailable
 from ewp_node.cnr.outbox import ERROR_LENGTH, OutboxRow, OutboxState, not_held
 from ewp_node.cnr.senders import Delivery, DeliveryRefused, Sender, SendServices, load_sender_modules, sender_for
+from ewp_node.registry.fetch import RegistryUnavailable
 from ewp_node.security.errors import SecurityError
 from ewp_node.store.audit import Direction, Exchange
 from ewp_node.store.base import utc_now
@@ -44,8 +45,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Failures a partner or the network causes: retried, logged on the row and in the audit log, no trace.
-_EXPECTED_FAILURES = (PartnerUnavailable, SecurityError, requests.RequestException, OSError, SQLAlchemyError,
-                      etree.XMLSyntaxError)
+_EXPECTED_FAILURES = (PartnerUnavailable, RegistryUnavailable, SecurityError, requests.RequestException, OSError,
+                      SQLAlchemyError, etree.XMLSyntaxError)
 
 
 @dataclass(frozen=True)
