@@ -226,3 +226,17 @@ def test_a_received_cnr_queues_one_follow_up_fetch_that_the_worker_runs(
     assert all(_entry(node.sessions, r).state is OutboxState.DELIVERED for r in first)
     with pytest.raises(ValueError, match="already registered"):
         register_sender("test-fetch", lambda services, delivery: 200)
+
+
+def test_send_now_sends_pending_rows_at_once(node: NodeContext, node_home: Path, worker: OutboxWorker,
+                                             partner: LoopbackPartner, clock: Clock,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    partner.script(503)
+    [row] = _enqueue(node, clock, ["iia-1"])
+    assert worker.run_once() == 1
+    assert _entry(node.sessions, row).next_attempt_at > utc_now()  # waiting for its back-off
+    assert main(["cnr", str(node_home), "send-now"]) == 0
+    entry = _entry(node.sessions, row)
+    assert (entry.state, entry.attempts) == (OutboxState.DELIVERED, 2)
+    assert f"#{row:<6} delivered" in capsys.readouterr().out
+    assert partner.ids("iia-cnr", "iia_id") == ["iia-1"]
