@@ -31,13 +31,16 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ewp_node.client import AuditHook, EwpClient, PartnerUnavailable
+from ewp_node.client import AuditHook, EwpClient, PartnerRefused, PartnerUnavailable
 from ewp_node.cnr.outbox import ERROR_LENGTH, OutboxRow, OutboxState, not_held
 from ewp_node.cnr.senders import Delivery, DeliveryRefused, Sender, SendServices, load_sender_modules, sender_for
 from ewp_node.registry.fetch import RegistryUnavailable
 from ewp_node.security.errors import SecurityError
 from ewp_node.store.audit import Direction, Exchange
 from ewp_node.store.base import utc_now
+
+#: Failures that mean the partner did not answer at all.
+_NO_ANSWER = (PartnerUnavailable, requests.RequestException, OSError)
 
 if TYPE_CHECKING:
     from ewp_node.context import NodeContext
@@ -84,6 +87,8 @@ class Outcome:
     state: OutboxState
     status: int | None = None
     error: str | None = None
+    #: No answer at all (connection refused or dropped, timeout): the partner's other rows in this pass wait.
+    unreachable: bool = False
 
 
 class AttemptAudit:
@@ -134,11 +139,16 @@ class OutboxWorker:
         groups = self._group(self._merge_duplicates(rows))
         outcomes: list[tuple[list[ClaimedRow], Outcome]] = []
         unsent: list[ClaimedRow] = []
+        silent: dict[str, str] = {}  # partners that did not answer in this pass -> why
         for sender, group in groups:
             if unsent or self._clock() > claimed_at + self.lease - self.send_margin:
                 unsent.extend(group)
-            else:
-                outcomes.append((group, self._attempt(sender, group)))
+                continue
+            partner = group[0].partner_hei
+            outcome = self._attempt(sender, group, silent.get(partner))
+            if outcome.unreachable:
+                silent.setdefault(partner, f"not sent: the partner did not answer #{group[0].id} just before")
+            outcomes.append((group, outcome))
         self._record(outcomes, unsent)
         return len(rows)
 
@@ -191,13 +201,16 @@ class OutboxWorker:
 
     # -- one attempt --------------------------------------------------------------------------------------
 
-    def _attempt(self, sender: Sender | None, group: list[ClaimedRow]) -> Outcome:
+    def _attempt(self, sender: Sender | None, group: list[ClaimedRow], skip: str | None = None) -> Outcome:
+        """Send one group, or (``skip``: its partner did not answer in this pass) count it failed unsent."""
         lead = group[0]
         delivery = Delivery(kind=lead.kind, owner_hei=lead.owner_hei, partner_hei=lead.partner_hei,
                             object_ids=tuple(row.object_id for row in group), row_ids=tuple(row.id for row in group),
                             attempt=max(row.attempts for row in group))
         exchanges_before = self.audit.count()
-        if sender is None:
+        if skip is not None:
+            outcome = Outcome(OutboxState.PENDING, error=skip, unreachable=True)
+        elif sender is None:
             outcome = Outcome(OutboxState.PENDING, error=f"no sender registered for kind {lead.kind!r}")
         else:
             outcome = self._send(sender, delivery)
@@ -210,12 +223,13 @@ class OutboxWorker:
     def _send(self, sender: Sender, delivery: Delivery) -> Outcome:
         try:
             status = sender.send(self.services, delivery)
-        except DeliveryRefused as exc:
+        except (DeliveryRefused, PartnerRefused) as exc:  # e.g. the partner publishes no such API
             return Outcome(OutboxState.FAILED, error=str(exc))
         except Exception as exc:  # transport, verification, the partner's XML, our database: all retried
             if not isinstance(exc, _EXPECTED_FAILURES):  # a bug in a sender: keep the trace for its authors
                 log.exception("outbox sender %s failed on rows %s", delivery.kind, delivery.row_ids)
-            return Outcome(OutboxState.PENDING, error=f"{type(exc).__name__}: {exc}")
+            return Outcome(OutboxState.PENDING, error=f"{type(exc).__name__}: {exc}",
+                           unreachable=isinstance(exc, _NO_ANSWER))
         if 200 <= status < 300:
             return Outcome(OutboxState.DELIVERED, status)
         if 400 <= status < 500:

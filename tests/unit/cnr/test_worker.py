@@ -240,3 +240,20 @@ def test_send_now_sends_pending_rows_at_once(node: NodeContext, node_home: Path,
     assert (entry.state, entry.attempts) == (OutboxState.DELIVERED, 2)
     assert f"#{row:<6} delivered" in capsys.readouterr().out
     assert partner.ids("iia-cnr", "iia_id") == ["iia-1"]
+
+
+def test_a_partner_that_does_not_answer_is_not_called_again_in_the_same_pass(
+        node: NodeContext, worker: OutboxWorker, partner: LoopbackPartner, clock: Clock) -> None:
+    partner.script("drop")
+    first, *others = _enqueue(node, clock, ["iia-1", "iia-2", "iia-3"])
+    assert worker.run_once() == 3
+    assert len(partner.received) == 1  # one timeout or refused connection per pass, not one per row
+    for row in (first, *others):
+        entry = _entry(node.sessions, row)
+        assert (entry.state, entry.attempts, entry.last_status) == (OutboxState.PENDING, 1, None)
+    assert [_entry(node.sessions, r).last_error for r in others] == [
+        f"not sent: the partner did not answer #{first} just before"] * 2
+    assert len([a for a in _audit(node) if a.api == "iia-cnr"]) == 3  # every attempt audited, sent or not
+    clock.advance(timedelta(minutes=5))
+    assert worker.run_once() == 3
+    assert partner.ids("iia-cnr", "iia_id") == ["iia-1", "iia-2", "iia-3"]
