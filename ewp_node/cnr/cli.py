@@ -49,7 +49,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     for thread in threads:
         thread.start()
     print(f"outbox worker running, {len(threads)} thread(s) {', '.join(w.worker_id for w in workers)} "
-          f"(gives up after {ctx.settings.outbox_give_up_hours:g} h)", file=sys.stderr, flush=True)
+          f"(gives up after {ctx.settings.outbox_give_up_hours} h)", file=sys.stderr, flush=True)
     try:
         while not stop.wait(1.0):
             if args.parent and os.getppid() != args.parent:  # the serve process that started us is gone
