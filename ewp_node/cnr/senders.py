@@ -2,8 +2,9 @@
 
 A send function gets the services it may use and one :class:`Delivery` (rows of one kind, owner and partner),
 does its calls, and returns the partner's HTTP status: 2xx delivered, 4xx failed (never retried), anything
-else retried. It raises :class:`DeliveryRefused` for a failure that retrying cannot mend; any other exception
-(transport error, unverifiable answer, database hiccup) is retried with back-off.
+else retried. It raises :class:`DeliveryRefused` for a failure that retrying cannot mend (the client's
+``PartnerRefused``, no such API in the registry, counts as one); any other exception (transport error,
+unverifiable answer, database hiccup) is retried with back-off.
 
 The CNR APIs of :mod:`ewp_node.client.cnr` are registered here under their manifest names (``iia-cnr``,
 ``iia-approval-cnr``, ``omobility-cnr``, ``imobility-cnr``, ``omobility-la-cnr``, ``imobility-tor-cnr``).
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ewp_node.client.cnr import CNR_APIS, CnrApi, PartnerRefused, notify
+from ewp_node.client.cnr import CNR_APIS, CnrApi, notify
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -103,12 +104,9 @@ def load_sender_modules(modules: tuple[str, ...] = SENDER_MODULES) -> None:
 
 def _cnr_sender(api: CnrApi) -> SendFunction:
     def send(services: SendServices, delivery: Delivery) -> int:
-        try:
-            responses = notify(services.client, api, owner_hei=delivery.owner_hei,
-                               partner_hei=delivery.partner_hei, object_ids=delivery.object_ids,
-                               note=f"outbox {_row_list(delivery.row_ids)} attempt {delivery.attempt}")
-        except PartnerRefused as exc:
-            raise DeliveryRefused(str(exc)) from exc
+        responses = notify(services.client, api, owner_hei=delivery.owner_hei, partner_hei=delivery.partner_hei,
+                           object_ids=delivery.object_ids,
+                           note=f"outbox {_row_list(delivery.row_ids)} attempt {delivery.attempt}")
         return responses[-1].status  # notify stops at the first answer that is not 2xx
 
     send.__name__ = send.__qualname__ = f"send_{api.name.replace('-', '_')}"
