@@ -46,7 +46,7 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ewp_node.server import serve
+    from ewp_node.server import ServerLimits, serve
     from ewp_node.wsgi import app_for_home
 
     settings = load_settings(args.home)
@@ -54,7 +54,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     tls = (str(settings.tls_cert), str(settings.tls_key)) if settings.tls_cert and settings.tls_key else (None, None)
     scheme = "https" if tls[0] else "http"
     print(f"serving {settings.heis[0].id} on {scheme}://{bind} (public base URL {settings.base_url})", file=sys.stderr)
-    serve(lambda: app_for_home(settings.home), bind, workers=args.workers, certfile=tls[0], keyfile=tls[1])
+    serve(lambda: app_for_home(settings.home), bind, workers=args.workers, certfile=tls[0], keyfile=tls[1],
+          limits=ServerLimits(max_body_bytes=settings.max_request_bytes))
     return 0
 
 
@@ -158,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hei", help="the HEI whose manifest to print (multi-HEI nodes)")
     p.set_defaults(func=cmd_manifest)
 
-    p = sub.add_parser("serve", help="run the node on gunicorn in the foreground")
+    p = sub.add_parser("serve", help="run the node on granian in the foreground")
     p.add_argument("home")
     p.add_argument("--bind", help="HOST:PORT (default 127.0.0.1:8443)")
     p.add_argument("--workers", type=int)
