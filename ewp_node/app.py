@@ -33,6 +33,10 @@ from ewp_node.web.status import status_blueprint
 
 log = logging.getLogger(__name__)
 
+#: Parameters one request may carry (a few times any API's advertised maximum of ids): each costs memory
+#: several times its size while parsed and echoed, so a 1 MB body of tiny parameters is refused up front.
+MAX_PARAMETERS = 1000
+
 
 def enabled_apis(modules: Sequence[ModuleType] | None = None) -> list[ApiSpec]:
     if modules is None:
@@ -63,9 +67,11 @@ def _params(endpoint: Endpoint, method: str, query_string: bytes, body: bytes) -
     else:
         raw = body
     try:
-        return Params(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+        return Params(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_PARAMETERS))
     except UnicodeDecodeError:
         raise BadRequest("the parameters are not UTF-8") from None
+    except ValueError:  # parse_qsl's max_num_fields
+        raise BadRequest(f"more than {MAX_PARAMETERS} parameters") from None
 
 
 def _render(ctx: NodeContext, result: object) -> Response:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 
 import pytest
+import requests
 from lxml import etree
 
 from ewp_node.xml import ns
@@ -148,3 +149,13 @@ def test_what_the_http_layer_refuses_is_a_bare_4xx_never_html(served: ServedNode
     assert 400 <= status < 500
     assert "html" not in headers.get("content-type", "")
     assert b"<html" not in answer.lower()
+
+
+def test_a_body_of_many_tiny_parameters_is_refused_before_it_costs_memory(served: ServedNode) -> None:
+    for count, status in ((1000, 200), (1001, 400)):
+        body = b"&".join([b"echo=x"] * count)
+        headers = served.signed_headers("POST", "/ewp/echo", body=body,
+                                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+        response = requests.post(served.url + "/ewp/echo", data=body, headers=headers, timeout=10)
+        assert response.status_code == status, response.content[:300]
+    assert_error_response(400, response.headers.get("Content-Type"), response.content)
