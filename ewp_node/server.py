@@ -15,6 +15,7 @@ import io
 import logging
 import os
 import resource
+import tempfile
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
+
+from cryptography.hazmat.primitives import serialization
 
 from ewp_node.errors import REJECTED_ENVIRON_KEY, RejectedByServer
 
@@ -97,29 +100,29 @@ def wsgi_environ(scope: Message, body: bytes) -> dict[str, Any]:
     return environ
 
 
-class _BodyRefused(Exception):
+class BodyRefused(Exception):
     def __init__(self, rejection: RejectedByServer) -> None:
         super().__init__(str(rejection))
         self.rejection = rejection
 
 
-class _ClientGone(Exception):
+class ClientGone(Exception):
     pass
 
 
 async def read_body(scope: Message, receive: Receive, limits: ServerLimits) -> bytes:
     """The whole request body, read without a thread.
 
-    :raises _BodyRefused: 413 when it is (or is declared) larger than allowed, 408 when it is too slow,
+    :raises BodyRefused: 413 when it is (or is declared) larger than allowed, 408 when it is too slow,
         400 when its declared length is not a number.
-    :raises _ClientGone: the client disconnected.
+    :raises ClientGone: the client disconnected.
     """
     declared = next((value for name, value in scope.get("headers", ()) if name.lower() == b"content-length"), None)
     if declared is not None:
         if not declared.strip().isdigit():
-            raise _BodyRefused(RejectedByServer(400, "Content-Length is not a number"))
+            raise BodyRefused(RejectedByServer(400, "Content-Length is not a number"))
         if int(declared) > limits.max_body_bytes:
-            raise _BodyRefused(RejectedByServer(413, f"request body larger than {limits.max_body_bytes} bytes"))
+            raise BodyRefused(RejectedByServer(413, f"request body larger than {limits.max_body_bytes} bytes"))
     chunks: list[bytes] = []
     size = 0
     try:
@@ -127,17 +130,17 @@ async def read_body(scope: Message, receive: Receive, limits: ServerLimits) -> b
             while True:
                 message = await receive()
                 if message["type"] == "http.disconnect":
-                    raise _ClientGone
+                    raise ClientGone
                 chunk = message.get("body", b"")
                 size += len(chunk)
                 if size > limits.max_body_bytes:
-                    raise _BodyRefused(RejectedByServer(413, f"request body larger than {limits.max_body_bytes} bytes"))
+                    raise BodyRefused(RejectedByServer(413, f"request body larger than {limits.max_body_bytes} bytes"))
                 if chunk:
                     chunks.append(chunk)
                 if not message.get("more_body", False):
                     break
     except TimeoutError:
-        raise _BodyRefused(RejectedByServer(
+        raise BodyRefused(RejectedByServer(
             408, f"the request body did not arrive within {limits.body_timeout_s:g} s")) from None
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
@@ -228,9 +231,9 @@ class BufferedWsgi:
             else:
                 try:
                     body = await read_body(scope, receive, self._limits)
-                except _BodyRefused as refused:
+                except BodyRefused as refused:
                     rejection = refused.rejection
-                except _ClientGone:
+                except ClientGone:
                     return
             environ = wsgi_environ(scope, body)
             if rejection is not None:
@@ -261,6 +264,20 @@ def parse_bind(bind: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def pkcs8_key_file(keyfile: Path, work_dir: Path) -> Path:
+    """``keyfile`` itself when it is a PKCS#8 PEM key (what granian reads), else a PKCS#8 copy of it (PKCS#1
+    RSA or SEC1 EC keys, as older OpenSSL writes them) in ``work_dir``, readable by the owner only."""
+    data = keyfile.read_bytes()
+    if data.lstrip().startswith(b"-----BEGIN PRIVATE KEY-----"):
+        return keyfile
+    key = serialization.load_pem_private_key(data, password=None)
+    copy = work_dir / "tls-key-pkcs8.pem"
+    copy.touch(mode=0o600)
+    copy.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    return copy
+
+
 def _raise_open_files_limit() -> None:
     """Idle connections cost a file descriptor each: allow as many as the system lets this user have."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -275,22 +292,32 @@ def serve(app_factory: Callable[[], WsgiApp], bind: str, *, workers: int | None 
     the fork; a worker that dies is replaced.
 
     :param bind: ``HOST:PORT``.
-    :param certfile: PEM certificate chain for HTTPS (with ``keyfile``, PKCS#8); plain HTTP without.
+    :param certfile: PEM certificate chain for HTTPS (with ``keyfile``); plain HTTP without.
     """
+    limits = limits or ServerLimits()
+    host, port = parse_bind(bind)
+    _raise_open_files_limit()
+    with tempfile.TemporaryDirectory(prefix="ewp-node-serve-") as work_dir:
+        key = pkcs8_key_file(Path(keyfile), Path(work_dir)) if keyfile else None
+        _run_granian(app_factory, host, port, workers=workers or default_workers(), threads=threads,
+                     certfile=Path(certfile) if certfile else None, keyfile=key, access_log=access_log,
+                     limits=limits, on_exit=on_exit)
+
+
+def _run_granian(app_factory: Callable[[], WsgiApp], host: str, port: int, *, workers: int, threads: int,
+                 certfile: Path | None, keyfile: Path | None, access_log: bool, limits: ServerLimits,
+                 on_exit: Callable[[WsgiApp], None] | None) -> None:
     from granian.constants import HTTPModes, Interfaces, SSLProtocols
     from granian.http import HTTP1Settings
     from granian.log import LogLevels
     from granian.server import Server
 
-    limits = limits or ServerLimits()
-    host, port = parse_bind(bind)
-    _raise_open_files_limit()
     server = Server(
-        "ewp_node", address=host, port=port, interface=Interfaces.ASGI, workers=workers or default_workers(),
+        "ewp_node", address=host, port=port, interface=Interfaces.ASGI, workers=workers,
         http=HTTPModes.http1, websockets=False,
         http1_settings=HTTP1Settings(header_read_timeout=int(limits.header_timeout_s * 1000),
                                      max_buffer_size=limits.max_head_bytes),
-        ssl_cert=Path(certfile) if certfile else None, ssl_key=Path(keyfile) if keyfile else None,
+        ssl_cert=certfile, ssl_key=keyfile,
         ssl_protocol_min=SSLProtocols.tls12, log_level=LogLevels.warning, log_access=access_log,
         respawn_failed_workers=True, respawn_interval=0.5, workers_kill_timeout=10,
     )

@@ -1,0 +1,120 @@
+"""The ASGI bridge of ``ewp_node.server`` without a server: environ building, bounded body reading, the TLS
+key handed to granian, ``--bind`` parsing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from ewp_node.errors import RejectedByServer
+from ewp_node.server import (
+    BodyRefused,
+    ClientGone,
+    Message,
+    ServerLimits,
+    parse_bind,
+    pkcs8_key_file,
+    read_body,
+    wsgi_environ,
+)
+
+
+def http_scope(headers: Sequence[tuple[bytes, bytes]] = (), raw_path: bytes = b"/ewp/echo",
+               query: bytes = b"") -> Message:
+    return {"type": "http", "method": "POST", "path": raw_path.decode(), "raw_path": raw_path,
+            "query_string": query, "headers": list(headers), "client": ("127.0.0.1", 5000),
+            "server": ("127.0.0.1", 8443), "scheme": "https", "http_version": "1.1"}
+
+
+def receiver(messages: Sequence[Message], delay: float = 0.0):  # type: ignore[no-untyped-def]
+    queue = list(messages)
+
+    async def receive() -> Message:
+        await asyncio.sleep(delay)
+        return queue.pop(0) if queue else {"type": "http.disconnect"}
+
+    return receive
+
+
+def refusal(scope: Message, messages: Sequence[Message], limits: ServerLimits, delay: float = 0.0) -> RejectedByServer:
+    with pytest.raises(BodyRefused) as refused:
+        asyncio.run(read_body(scope, receiver(messages, delay), limits))
+    return refused.value.rejection
+
+
+def test_repeated_headers_are_joined_with_comma_space_and_the_target_is_kept_as_sent() -> None:
+    scope = http_scope([(b"x-trace", b"first"), (b"X-Trace", b"second"), (b"content-type", b"text/xml"),
+                        (b"transfer-encoding", b"chunked")], raw_path=b"/ewp/echo%2Fx", query=b"echo=a%20b")
+    environ = wsgi_environ(scope, b"<x/>")
+    assert environ["HTTP_X_TRACE"] == "first, second"
+    assert environ["RAW_URI"] == "/ewp/echo%2Fx?echo=a%20b"
+    assert environ["PATH_INFO"] == "/ewp/echo/x"
+    assert environ["QUERY_STRING"] == "echo=a%20b"
+    assert environ["CONTENT_TYPE"] == "text/xml"
+    assert environ["CONTENT_LENGTH"] == "4"
+    assert "HTTP_TRANSFER_ENCODING" not in environ
+    assert environ["wsgi.input"].read() == b"<x/>"
+
+
+def test_a_body_in_chunks_is_read_whole() -> None:
+    messages = [{"type": "http.request", "body": b"ab", "more_body": True},
+                {"type": "http.request", "body": b"cd", "more_body": False}]
+    assert asyncio.run(read_body(http_scope(), receiver(messages), ServerLimits())) == b"abcd"
+
+
+def test_a_streamed_body_over_the_limit_is_413_not_cut() -> None:
+    messages = [{"type": "http.request", "body": b"x" * 600, "more_body": True},
+                {"type": "http.request", "body": b"x" * 600, "more_body": False}]
+    assert refusal(http_scope(), messages, ServerLimits(max_body_bytes=1000)).status == 413
+
+
+def test_a_declared_length_over_the_limit_is_413_before_reading() -> None:
+    scope = http_scope([(b"content-length", b"1001")])
+    assert refusal(scope, [], ServerLimits(max_body_bytes=1000)).status == 413
+
+
+def test_a_length_that_is_not_a_number_is_400() -> None:
+    assert refusal(http_scope([(b"content-length", b"-5")]), [], ServerLimits()).status == 400
+
+
+def test_a_body_slower_than_the_bound_is_408() -> None:
+    messages = [{"type": "http.request", "body": b"x", "more_body": True}] * 10
+    assert refusal(http_scope(), messages, ServerLimits(body_timeout_s=0.2), delay=0.05).status == 408
+
+
+def test_a_client_gone_midway_is_told_apart() -> None:
+    with pytest.raises(ClientGone):
+        asyncio.run(read_body(http_scope(), receiver([{"type": "http.request", "body": b"x", "more_body": True}]),
+                              ServerLimits()))
+
+
+def test_a_pkcs8_key_is_used_as_is_and_another_pem_key_is_converted(tmp_path: Path) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    pkcs8 = tmp_path / "pkcs8.pem"
+    pkcs8.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()))
+    sec1 = tmp_path / "sec1.pem"
+    sec1.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                       serialization.NoEncryption()))
+    assert pkcs8_key_file(pkcs8, tmp_path / "work") == pkcs8
+    (tmp_path / "work").mkdir()
+    converted = pkcs8_key_file(sec1, tmp_path / "work")
+    assert converted.read_bytes() == pkcs8.read_bytes()
+    assert converted.stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(("bind", "expected"), [("127.0.0.1:8443", ("127.0.0.1", 8443)),
+                                                ("[::1]:8443", ("::1", 8443))])
+def test_bind_addresses(bind: str, expected: tuple[str, int]) -> None:
+    assert parse_bind(bind) == expected
+
+
+@pytest.mark.parametrize("bind", ["8443", "host:80800", "host:", ":8443"])
+def test_bad_bind_addresses_are_refused(bind: str) -> None:
+    with pytest.raises(ValueError, match="HOST:PORT"):
+        parse_bind(bind)
