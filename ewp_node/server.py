@@ -15,6 +15,7 @@ import io
 import logging
 import os
 import resource
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
@@ -60,6 +61,21 @@ def _latin1(value: bytes) -> str:
     return value.decode("latin-1")
 
 
+def _environ_key(raw_name: bytes) -> str:
+    """The environ key of a request header ("" for the framing headers: the body is read whole, its length
+    is ``CONTENT_LENGTH``)."""
+    name = raw_name.decode("latin-1").lower()
+    if name in ("content-length", "transfer-encoding"):
+        return ""
+    return "CONTENT_TYPE" if name == "content-type" else "HTTP_" + name.upper().replace("-", "_")
+
+
+#: Keys of the headers every EWP request carries, computed once (granian gives lower-case names).
+_ENVIRON_KEYS = {name: _environ_key(name) for name in (
+    b"host", b"date", b"original-date", b"digest", b"x-request-id", b"authorization", b"accept-signature",
+    b"accept-encoding", b"content-type", b"content-length", b"user-agent", b"accept", b"connection")}
+
+
 def wsgi_environ(scope: Message, body: bytes) -> dict[str, Any]:
     """The PEP 3333 environ of an ASGI HTTP ``scope`` whose body has been read whole.
 
@@ -73,7 +89,7 @@ def wsgi_environ(scope: Message, body: bytes) -> dict[str, Any]:
     environ: dict[str, Any] = {
         "REQUEST_METHOD": scope["method"],
         "SCRIPT_NAME": "",
-        "PATH_INFO": _latin1(unquote_to_bytes(raw_path)),
+        "PATH_INFO": _latin1(unquote_to_bytes(raw_path) if b"%" in raw_path else raw_path),
         "QUERY_STRING": _latin1(query),
         "RAW_URI": _latin1(raw_path + (b"?" + query if query else b"")),
         "SERVER_NAME": str(server[0]),
@@ -85,18 +101,16 @@ def wsgi_environ(scope: Message, body: bytes) -> dict[str, Any]:
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": scope.get("scheme", "http"),
         "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": io.StringIO(),
+        "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
     }
     for raw_name, raw_value in scope.get("headers", ()):
-        name = raw_name.decode("latin-1").lower()
-        if name in ("content-length", "transfer-encoding"):
-            continue  # the body is read whole: its length is CONTENT_LENGTH above
-        key = "CONTENT_TYPE" if name == "content-type" else "HTTP_" + name.upper().replace("-", "_")
-        value = _latin1(raw_value)
-        environ[key] = f"{environ[key]}, {value}" if key in environ else value
+        key = _ENVIRON_KEYS.get(raw_name) or _environ_key(raw_name)
+        if key:
+            value = raw_value.decode("latin-1")
+            environ[key] = f"{environ[key]}, {value}" if key in environ else value
     return environ
 
 
@@ -117,7 +131,11 @@ async def read_body(scope: Message, receive: Receive, limits: ServerLimits) -> b
         400 when its declared length is not a number.
     :raises ClientGone: the client disconnected.
     """
-    declared = next((value for name, value in scope.get("headers", ()) if name.lower() == b"content-length"), None)
+    framing = {name.lower(): value for name, value in scope.get("headers", ())
+               if name.lower() in (b"content-length", b"transfer-encoding")}
+    if not framing:
+        return b""  # no body (RFC 9112 6.3): most EWP requests are GETs
+    declared = framing.get(b"content-length")
     if declared is not None:
         if not declared.strip().isdigit():
             raise BodyRefused(RejectedByServer(400, "Content-Length is not a number"))

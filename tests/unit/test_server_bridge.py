@@ -23,6 +23,8 @@ from ewp_node.server import (
     wsgi_environ,
 )
 
+CHUNKED = [(b"transfer-encoding", b"chunked")]
+
 
 def http_scope(headers: Sequence[tuple[bytes, bytes]] = (), raw_path: bytes = b"/ewp/echo",
                query: bytes = b"") -> Message:
@@ -64,13 +66,17 @@ def test_repeated_headers_are_joined_with_comma_space_and_the_target_is_kept_as_
 def test_a_body_in_chunks_is_read_whole() -> None:
     messages = [{"type": "http.request", "body": b"ab", "more_body": True},
                 {"type": "http.request", "body": b"cd", "more_body": False}]
-    assert asyncio.run(read_body(http_scope(), receiver(messages), ServerLimits())) == b"abcd"
+    assert asyncio.run(read_body(http_scope(CHUNKED), receiver(messages), ServerLimits())) == b"abcd"
+
+
+def test_a_request_without_length_or_chunks_has_no_body_to_wait_for() -> None:
+    assert asyncio.run(read_body(http_scope(), receiver([], delay=60), ServerLimits())) == b""
 
 
 def test_a_streamed_body_over_the_limit_is_413_not_cut() -> None:
     messages = [{"type": "http.request", "body": b"x" * 600, "more_body": True},
                 {"type": "http.request", "body": b"x" * 600, "more_body": False}]
-    assert refusal(http_scope(), messages, ServerLimits(max_body_bytes=1000)).status == 413
+    assert refusal(http_scope(CHUNKED), messages, ServerLimits(max_body_bytes=1000)).status == 413
 
 
 def test_a_declared_length_over_the_limit_is_413_before_reading() -> None:
@@ -84,13 +90,13 @@ def test_a_length_that_is_not_a_number_is_400() -> None:
 
 def test_a_body_slower_than_the_bound_is_408() -> None:
     messages = [{"type": "http.request", "body": b"x", "more_body": True}] * 10
-    assert refusal(http_scope(), messages, ServerLimits(body_timeout_s=0.2), delay=0.05).status == 408
+    assert refusal(http_scope(CHUNKED), messages, ServerLimits(body_timeout_s=0.2), delay=0.05).status == 408
 
 
 def test_a_client_gone_midway_is_told_apart() -> None:
     with pytest.raises(ClientGone):
-        asyncio.run(read_body(http_scope(), receiver([{"type": "http.request", "body": b"x", "more_body": True}]),
-                              ServerLimits()))
+        messages = [{"type": "http.request", "body": b"x", "more_body": True}]
+        asyncio.run(read_body(http_scope(CHUNKED), receiver(messages), ServerLimits()))
 
 
 def test_a_pkcs8_key_is_used_as_is_and_another_pem_key_is_converted(tmp_path: Path) -> None:
