@@ -29,6 +29,7 @@ from ewp_node.context import KeyPair
 from ewp_node.home import HomeSpec, create_home
 from ewp_node.manifest import build_manifest
 from ewp_node.registry.local import CATALOGUE_PATH, build_catalogue
+from ewp_node.sandbox import free_port
 from ewp_node.security.httpsig import sign_request
 from ewp_node.security.keys import fingerprint, public_key_b64
 from ewp_node.xml import ns
@@ -37,12 +38,6 @@ NODE_HEI = "node.served.example.eu"
 PARTNER_HEI = "partner.served.example.eu"
 STARTUP_TIMEOUT = 30.0
 ERROR_RESPONSE = f"{{{ns.COMMON}}}error-response"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
