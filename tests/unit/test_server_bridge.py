@@ -11,9 +11,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ewp_node.errors import RejectedByServer
+from ewp_node.errors import REJECTED_ENVIRON_KEY, RejectedByServer
 from ewp_node.server import (
     BodyRefused,
+    BufferedWsgi,
     ClientGone,
     Message,
     ServerLimits,
@@ -124,3 +125,48 @@ def test_bind_addresses(bind: str, expected: tuple[str, int]) -> None:
 def test_bad_bind_addresses_are_refused(bind: str) -> None:
     with pytest.raises(ValueError, match="HOST:PORT"):
         parse_bind(bind)
+
+
+def run_bridge(limits: ServerLimits, scope: Message, messages: Sequence[Message]) -> tuple[list[Message], list[str]]:
+    """One request through :class:`BufferedWsgi` (start-up, the request, shut-down) to a WSGI app that answers
+    200 with the body it got, or the status of the refusal the bridge put in its environ."""
+    exits: list[str] = []
+
+    def app(environ, start_response):  # type: ignore[no-untyped-def]
+        rejected = environ.get(REJECTED_ENVIRON_KEY)
+        start_response(f"{rejected.status if rejected else 200} X", [("Content-Type", "text/plain")])
+        return [environ["wsgi.input"].read()]
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def main() -> None:
+        bridge = BufferedWsgi(lambda: app, limits, threads=2, on_exit=lambda _app: exits.append("closed"))
+        lifespan = asyncio.Queue[Message]()
+        await lifespan.put({"type": "lifespan.startup"})
+        lifespan_task = asyncio.create_task(bridge({"type": "lifespan"}, lifespan.get, send))
+        while not sent:
+            await asyncio.sleep(0.01)
+        await bridge(scope, receiver(messages), send)
+        await lifespan.put({"type": "lifespan.shutdown"})
+        await lifespan_task
+
+    asyncio.run(main())
+    return sent, exits
+
+
+def test_the_bridge_answers_from_the_app_and_closes_it_at_worker_exit() -> None:
+    body = [{"type": "http.request", "body": b"hello", "more_body": False}]
+    sent, exits = run_bridge(ServerLimits(), http_scope([(b"content-length", b"5")]), body)
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "http.response.start", "http.response.body",
+                                         "lifespan.shutdown.complete"]
+    assert sent[1]["status"] == 200 and sent[2]["body"] == b"hello"
+    assert exits == ["closed"]
+
+
+def test_a_client_over_its_share_of_requests_is_refused_through_the_app() -> None:
+    sent, _ = run_bridge(ServerLimits(max_in_flight_per_client=0), http_scope(), [])
+    assert sent[1]["status"] == 429
+    assert (b"connection", b"close") in sent[1]["headers"]
