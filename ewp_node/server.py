@@ -242,29 +242,38 @@ class BufferedWsgi:
         client = str((scope.get("client") or ("",))[0])
         self._in_flight[client] += 1
         try:
-            rejection = None
-            body = b""
-            if self._in_flight[client] > self._limits.max_in_flight_per_client:
-                rejection = RejectedByServer(429, "too many requests at once from this address: retry later")
-            else:
-                try:
-                    body = await read_body(scope, receive, self._limits)
-                except BodyRefused as refused:
-                    rejection = refused.rejection
-                except ClientGone:
-                    return
-            environ = wsgi_environ(scope, body)
-            if rejection is not None:
-                environ[REJECTED_ENVIRON_KEY] = rejection
+            crowded = self._in_flight[client] > self._limits.max_in_flight_per_client
+            environ = await self._whole_request(scope, receive, crowded=crowded)
+            if environ is None:
+                return
             answer = await asyncio.get_running_loop().run_in_executor(self._pool, call_wsgi, self._app, environ)
         finally:
             self._in_flight[client] -= 1
             if not self._in_flight[client]:
                 del self._in_flight[client]
-        if rejection is not None:
+        if REJECTED_ENVIRON_KEY in environ:
             answer.headers.append((b"connection", b"close"))  # the unread rest of the body is not worth reading
         await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})
         await send({"type": "http.response.body", "body": answer.body})
+
+    async def _whole_request(self, scope: Message, receive: Receive, *, crowded: bool) -> dict[str, Any] | None:
+        """The environ of the request with its whole body, or with the refusal the app must answer (429 when
+        the client is ``crowded``); None when the client left."""
+        rejection = None
+        body = b""
+        if crowded:
+            rejection = RejectedByServer(429, "too many requests at once from this address: retry later")
+        else:
+            try:
+                body = await read_body(scope, receive, self._limits)
+            except BodyRefused as refused:
+                rejection = refused.rejection
+            except ClientGone:
+                return None
+        environ = wsgi_environ(scope, body)
+        if rejection is not None:
+            environ[REJECTED_ENVIRON_KEY] = rejection
+        return environ
 
 
 def close_node(app: WsgiApp) -> None:
