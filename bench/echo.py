@@ -21,7 +21,7 @@ Reading the output:
   ``efficiency`` = ``req_per_s / (cores / (sign_us + verify_us))``: the share of the pure-crypto ceiling
   (one RSA-2048 sign + one verify per request on every core) that the node reaches.
   ``errors``: node responses that were not 2xx, socket errors, and sample responses failing verification.
-  ``server_cpu_us_per_req`` (and the baseline's): CPU of all gunicorn processes per completed request, from
+  ``server_cpu_us_per_req`` (and the baseline's): CPU of all server processes per completed request, from
   /proc; ``cpu_ratio_to_baseline`` = baseline / node CPU per request, steadier than the req/s ratio when
   ``foreign_cpu_s`` (CPU other processes took from the machine during the run) is not ~0: rerun then.
   The load generator shares the machine's cores with the server (``transport``: ``http-loopback``).

@@ -7,16 +7,14 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import ModuleType
-from urllib.parse import parse_qsl
 
 from flask import Flask, Response, g, request
 
-from ewp_node.api import ApiSpec, Endpoint, EwpRequest, FileBody
-from ewp_node.config import Settings
+from ewp_node.api import ApiSpec, Endpoint, EwpRequest, FileBody, Limit
+from ewp_node.config import ConfigError, Settings, nearest
 from ewp_node.context import KeyPair, NodeContext
 from ewp_node.errors import (
     REJECTED_ENVIRON_KEY,
-    BadRequest,
     EwpError,
     MethodNotAllowed,
     NotFound,
@@ -24,18 +22,15 @@ from ewp_node.errors import (
     install_error_handlers,
 )
 from ewp_node.manifest import MANIFEST_PATH, build_manifest
-from ewp_node.params import Params
+from ewp_node.params import Params, read_form
 from ewp_node.responses import serialize, xml_response
 from ewp_node.security import middleware
 from ewp_node.security.keys import public_key_b64
 from ewp_node.store.audit import Direction, Exchange
+from ewp_node.web.health import health_blueprint
 from ewp_node.web.status import status_blueprint
 
 log = logging.getLogger(__name__)
-
-#: Parameters one request may carry (a few times any API's advertised maximum of ids): each costs memory
-#: several times its size while parsed and echoed, so a 1 MB body of tiny parameters is refused up front.
-MAX_PARAMETERS = 1000
 
 
 def enabled_apis(modules: Sequence[ModuleType] | None = None) -> list[ApiSpec]:
@@ -46,13 +41,23 @@ def enabled_apis(modules: Sequence[ModuleType] | None = None) -> list[ApiSpec]:
     return [module.API for module in modules]
 
 
+def check_limits(settings: Settings, apis: Sequence[ApiSpec]) -> None:
+    """Every configured ``max-*`` limit belongs to an enabled API. :raises ConfigError: naming the nearest."""
+    declared = sorted({item.element for api in apis for item in api.items if isinstance(item, Limit)})
+    for name in settings.limits:
+        if name not in declared:
+            raise ConfigError(f"limits.{name}: no enabled API has this limit{nearest(name, declared)}")
+
+
 def manifest_bytes(settings: Settings, client_key: KeyPair, server_key: KeyPair,
                    hei_id: str | None = None) -> bytes:
     """The manifest of one covered HEI (the first one by default), as served at ``/manifest.xml``."""
     hei = next((h for h in settings.heis if h.id == (hei_id or settings.heis[0].id)), None)
     if hei is None:
         raise NotFound(f"this node does not cover HEI {hei_id!r}")
-    element = build_manifest(settings, enabled_apis(), hei,
+    apis = enabled_apis()
+    check_limits(settings, apis)
+    element = build_manifest(settings, apis, hei,
                              public_key_b64(client_key.private.public_key()),
                              public_key_b64(server_key.private.public_key()))
     return serialize(element)
@@ -66,12 +71,7 @@ def _params(endpoint: Endpoint, method: str, query_string: bytes, body: bytes) -
         return Params(())
     else:
         raw = body
-    try:
-        return Params(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_PARAMETERS))
-    except UnicodeDecodeError:
-        raise BadRequest("the parameters are not UTF-8") from None
-    except ValueError:  # parse_qsl's max_num_fields
-        raise BadRequest(f"more than {MAX_PARAMETERS} parameters") from None
+    return read_form(raw)
 
 
 def _render(ctx: NodeContext, result: object) -> Response:
@@ -134,14 +134,20 @@ def _audit(ctx: NodeContext, state: middleware.RequestState, response: Response)
 def create_app(ctx: NodeContext) -> Flask:
     """The node's WSGI app for the services in ``ctx`` (tests build the context themselves)."""
     app = Flask("ewp_node")
+    # werkzeug answers a path with ``//`` by a redirect to the client's own Host header (an open redirect to
+    # any host): such paths are a 404 error-response instead. No rule ends with "/", so none redirects either.
+    app.url_map.merge_slashes = False
     app.config["MAX_CONTENT_LENGTH"] = ctx.settings.max_request_bytes
     app.extensions["ewp_node"] = ctx
     install_error_handlers(app)
     middleware.install(app)
     api_names: dict[str, str] = {}
-    for api in enabled_apis():
+    apis = enabled_apis()
+    check_limits(ctx.settings, apis)
+    for api in apis:
         _register_api(app, ctx, api, api_names)
     app.register_blueprint(status_blueprint(ctx))
+    app.register_blueprint(health_blueprint(ctx))
 
     @app.get(f"/{MANIFEST_PATH}")
     @app.get(f"/hei/<hei_id>/{MANIFEST_PATH}")

@@ -1,18 +1,25 @@
 """One typed, validated configuration object per node home.
 
 ``HOME/ewp-node.toml`` is read first, then ``EWP_NODE_*`` environment variables override it: the name after
-the prefix is the key, ``__`` nests (``EWP_NODE_LIMITS__MAX_IDS=50``), and each value is read as JSON where it
-parses (numbers, booleans, lists) and as a plain string otherwise, as Flask's ``from_prefixed_env`` does.
+the prefix is the key in capitals, ``__`` nests (``EWP_NODE_LIMITS__MAX_HEI_IDS=50``). Every value is read
+strictly by the reader its field declares (:func:`setting`): TOML values must have the right TOML type (a
+boolean is ``true``/``false``, never ``"false"``), environment values are text read by the same rule (a
+boolean is one of true/false, 1/0, yes/no, on/off). An unknown key or variable is refused with the nearest
+valid name: a typo must not silently leave a default (a placeholder contact, plain HTTP) in place.
+
+Adding a setting is one line: a field of :class:`Settings` (or :class:`HeiConfig`) declared with
+``setting(default, reader)``.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,57 +28,218 @@ from ewp_node import __version__
 
 CONFIG_FILE = "ewp-node.toml"
 ENV_PREFIX = "EWP_NODE_"
+#: ``EWP_NODE_*`` variables that are not settings (``EWP_NODE_HOME`` names the home for ``ewp_node.wsgi``).
+NOT_SETTINGS = frozenset({"EWP_NODE_HOME"})
 #: Production EWP Registry catalogue (DIGEST.md section 4).
 DEFAULT_REGISTRY_URL = "https://registry.erasmuswithoutpaper.eu/catalogue-v1.xml"
+#: Shortest ``status_token`` accepted: the token is the only thing between the internet and ``/status``.
+MIN_STATUS_TOKEN = 16
 _HEI_ID_RE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LIMIT_RE = re.compile(r"^max-[a-z0-9-]+$")
+_TRUE, _FALSE = frozenset({"true", "1", "yes", "on"}), frozenset({"false", "0", "no", "off"})
 
 
 class ConfigError(ValueError):
     """The configuration is unusable; the message names the key and what is expected."""
 
 
+class EnvText(str):
+    """A value from an environment variable (always text), with the variable's name."""
+
+    origin: str
+
+    def __new__(cls, value: str, origin: str) -> EnvText:
+        text = super().__new__(cls, value)
+        text.origin = origin
+        return text
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Where a value being read comes from, for the reader and its error message."""
+
+    key: str
+    home: Path
+    allow_http: bool
+
+    def where(self, value: Any) -> str:
+        return value.origin if isinstance(value, EnvText) else f"{self.key} (in {CONFIG_FILE})"
+
+    def fail(self, value: Any, expected: str) -> ConfigError:
+        return ConfigError(f"{self.where(value)}: {expected}, not {value!r}")
+
+
+Reader = Callable[[Any, Reading], Any]
+
+
+def setting(default: Any = ..., read: Reader | None = None, *, factory: Callable[[], Any] | None = None) -> Any:
+    """Declare a dataclass field as a setting read by ``read`` (no default: the setting is required)."""
+    metadata = {"read": read}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    if default is ...:
+        return field(metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+# -- readers: each takes a TOML value or an EnvText, and returns the typed value or raises ConfigError ---------
+
+def boolean(value: Any, at: Reading) -> bool:
+    if isinstance(value, EnvText) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    if isinstance(value, bool):
+        return value
+    raise at.fail(value, "a boolean is expected (TOML true or false, without quotes; in the environment "
+                         "true/false, 1/0, yes/no or on/off)")
+
+
+def positive_int(value: Any, at: Reading) -> int:
+    if isinstance(value, EnvText) and re.fullmatch(r"[0-9]+", value.strip()):
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise at.fail(value, "a positive whole number is expected (TOML without quotes)")
+
+
+def text(value: Any, at: Reading) -> str:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise at.fail(value, "a non-empty string is expected")
+
+
+def optional_text(value: Any, at: Reading) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    raise at.fail(value, "a string is expected")
+
+
+def email(value: Any, at: Reading) -> str:
+    address = text(value, at)
+    if not _EMAIL_RE.match(address):
+        raise at.fail(value, "an e-mail address is expected")
+    return address
+
+
+def url(value: Any, at: Reading) -> str:
+    return check_url(text(value, at), at.key, allow_http=at.allow_http).rstrip("/")
+
+
+def path(value: Any, at: Reading) -> Path | None:
+    """A file or folder; relative paths are relative to the node home; empty means unset."""
+    if not isinstance(value, str):
+        raise at.fail(value, "a path (string) is expected")
+    if not value.strip():
+        return None
+    found = Path(value.strip())
+    return found if found.is_absolute() else at.home / found
+
+
+def status_token(value: Any, at: Reading) -> str | None:
+    token = optional_text(value, at)
+    if token and len(token) < MIN_STATUS_TOKEN:
+        raise ConfigError(f"{at.where(value)}: a token of at least {MIN_STATUS_TOKEN} characters is expected "
+                          "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe())')")
+    return token or None
+
+
+def limits(value: Any, at: Reading) -> Mapping[str, int]:
+    """``max-*`` limits by name; ``_`` is read as ``-`` (environment variable names cannot carry ``-``)."""
+    if not isinstance(value, Mapping):
+        raise at.fail(value, "a table of max-* limits is expected, e.g. [limits] max-hei-ids = 10")
+    out = {}
+    for name, limit in value.items():
+        element = str(name).lower().replace("_", "-")
+        if not _LIMIT_RE.match(element):
+            raise at.fail(name, "a limit name such as max-hei-ids is expected")
+        out[element] = positive_int(limit, Reading(f"{at.key}.{element}", at.home, at.allow_http))
+    return out
+
+
+def hei_id(value: Any, at: Reading) -> str:
+    found = text(value, at)
+    if not _HEI_ID_RE.match(found):
+        raise at.fail(value, "a lower-case SCHAC id such as 'uw.edu.pl' is expected")
+    return found
+
+
+def names(value: Any, at: Reading) -> Mapping[str, str]:
+    if isinstance(value, str) and value.strip():
+        return {"en": value.strip()}
+    if isinstance(value, Mapping) and value and all(isinstance(v, str) and v.strip() for v in value.values()):
+        return {str(lang): v.strip() for lang, v in value.items()}
+    raise at.fail(value, "names by language are expected, e.g. names = { en = \"...\" }")
+
+
+def other_ids(value: Any, at: Reading) -> tuple[tuple[str, str], ...]:
+    if isinstance(value, Mapping) and all(isinstance(v, str) for v in value.values()):
+        return tuple((str(kind), v) for kind, v in value.items())
+    raise at.fail(value, "other ids by type are expected, e.g. other_ids = { erasmus = \"F LYON01\" }")
+
+
 @dataclass(frozen=True)
 class HeiConfig:
-    """One HEI covered by this node: SCHAC id (lower case), names by language, other ids by type."""
+    """One HEI covered by this node (a ``[[heis]]`` table): SCHAC id (lower case), names by language, other
+    ids by type."""
 
-    id: str
-    names: Mapping[str, str]
-    other_ids: tuple[tuple[str, str], ...] = ()
+    id: str = setting(read=hei_id)
+    names: Mapping[str, str] = setting(read=names)
+    other_ids: tuple[tuple[str, str], ...] = setting((), other_ids)
+
+
+def heis(value: Any, at: Reading) -> tuple[HeiConfig, ...]:
+    if isinstance(value, EnvText):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise at.fail(value, "a JSON list of HEI tables is expected") from None
+    if not isinstance(value, list) or not value:
+        raise at.fail(value, "at least one [[heis]] table is expected")
+    found = tuple(HeiConfig(**read_table(HeiConfig, raw, Reading(f"heis[{i}]", at.home, at.allow_http)))
+                  for i, raw in enumerate(value))
+    if len({h.id for h in found}) != len(found):
+        raise ConfigError("heis: a HEI id is listed twice")
+    return found
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a node needs to start. Build it with :func:`load_settings` (or directly in tests)."""
+    """Everything a node needs to start. Build it with :func:`load_settings` (or directly in tests).
+
+    Each field declared with :func:`setting` is a key of ``ewp-node.toml`` (and an ``EWP_NODE_*`` variable).
+    """
 
     home: Path
-    base_url: str
-    heis: tuple[HeiConfig, ...]
-    registry_url: str = DEFAULT_REGISTRY_URL
-    database_url: str = ""
-    admin_email: str = "admin@example.invalid"
-    admin_provider: str = f"ewp-node {__version__}"
+    #: Public https URL of the node; the signed ``Host`` header must match its host[:port].
+    base_url: str = setting(read=url)
+    heis: tuple[HeiConfig, ...] = setting(read=heis)
+    registry_url: str = setting(DEFAULT_REGISTRY_URL, url)
+    #: SQLAlchemy URL (empty: SQLite in the home).
+    database_url: str = setting("", optional_text)
+    admin_email: str = setting("admin@example.invalid", email)
+    admin_provider: str = setting(f"ewp-node {__version__}", text)
     #: PEM files of the TLS certificate and key that ``serve`` listens with (None: plain HTTP behind a proxy).
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
+    tls_cert: Path | None = setting(None, path)
+    tls_key: Path | None = setting(None, path)
     #: CA bundle our client trusts for partners and the registry (None: the system's CAs). Widening it lets
     #: more certificates impersonate partners: keep it to the public CAs in production.
-    ca_bundle: Path | None = None
+    ca_bundle: Path | None = setting(None, path)
     #: Accept plain ``http://`` URLs (loopback tests only): EWP is HTTPS-only.
-    allow_http: bool = False
+    allow_http: bool = setting(False, boolean)
     #: Official EWP specs folder; when set, every response is validated before it leaves (slow; tests).
-    specs_dir: Path | None = None
+    specs_dir: Path | None = setting(None, path)
     #: Largest request body accepted, before any parsing.
-    max_request_bytes: int = 1024 * 1024
+    max_request_bytes: int = setting(1024 * 1024, positive_int)
     #: ``max-*`` limits advertised and enforced, by limit name (e.g. ``max-hei-ids``).
-    limits: Mapping[str, int] = field(default_factory=dict)
+    limits: Mapping[str, int] = setting(read=limits, factory=dict)
     #: Seconds between registry catalogue refreshes.
-    registry_refresh_seconds: int = 300
+    registry_refresh_seconds: int = setting(300, positive_int)
     #: Offer ``ewp-rsa-aes128gcm`` request and response encryption besides TLS. Optional in EWP, and the
     #: official validator advises against it (TLS is enough); turn it on only for a partner that needs it.
-    rsa_aes128gcm: bool = False
-    #: Token that opens ``/status`` to non-loopback clients (None: loopback only). The page shows partners
-    #: and traffic: treat the token like a password.
-    status_token: str | None = None
+    rsa_aes128gcm: bool = setting(False, boolean)
+    #: The bearer token ``/status`` requires (None: the page is closed). The page shows partners and
+    #: traffic: treat the token like a password.
+    status_token: str | None = setting(None, status_token)
 
     @property
     def hei_ids(self) -> frozenset[str]:
@@ -112,21 +280,50 @@ class Settings:
         return int(self.limits.get(name, default))
 
 
+def nearest(name: str, valid: list[str]) -> str:
+    """A hint naming the valid name closest to a misspelt ``name`` (or listing them all)."""
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(sorted(valid))})"
+
+
+def read_table(cls: type, raw: Any, at: Reading) -> dict[str, Any]:
+    """The keyword arguments of dataclass ``cls`` read from the table ``raw`` by each field's reader.
+
+    :raises ConfigError: not a table, an unknown key (naming the nearest valid one), a missing required key
+        or a bad value.
+    """
+    if not isinstance(raw, Mapping):
+        raise at.fail(raw, "a table is expected")
+    declared = {f.name: f for f in fields(cls) if f.metadata.get("read") is not None}
+    where = f"{at.key}." if at.key else ""
+    for key in raw:
+        if key not in declared:
+            value = raw[key]
+            if isinstance(value, EnvText):
+                variables = [ENV_PREFIX + name.upper() for name in declared]
+                raise ConfigError(f"{value.origin}: unknown setting{nearest(value.origin, variables)}")
+            raise ConfigError(f"{where}{key}: unknown setting in {CONFIG_FILE}{nearest(str(key), list(declared))}")
+    out: dict[str, Any] = {}
+    for name, declaration in declared.items():
+        if name in raw:
+            out[name] = declaration.metadata["read"](raw[name], Reading(f"{where}{name}", at.home, at.allow_http))
+        elif declaration.default is MISSING and declaration.default_factory is MISSING:
+            raise ConfigError(f"{where}{name}: required in {CONFIG_FILE}")
+    return out
+
+
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in sorted(environ):
-        if not name.startswith(ENV_PREFIX):
+        if not name.startswith(ENV_PREFIX) or name in NOT_SETTINGS:
             continue
-        raw = environ[name]
-        try:
-            value: Any = json.loads(raw)
-        except ValueError:
-            value = raw
         keys = name[len(ENV_PREFIX):].lower().split("__")
         target = out
         for key in keys[:-1]:
             target = target.setdefault(key, {})
-        target[keys[-1]] = value
+            if not isinstance(target, dict):
+                raise ConfigError(f"{name}: {key} is not a table of settings")
+        target[keys[-1]] = EnvText(environ[name], name)
     return out
 
 
@@ -153,71 +350,16 @@ def check_url(url: str, what: str, *, allow_http: bool) -> str:
     raise ConfigError(f"{what}: {url!r} is not an https:// URL")
 
 
-def _hei(raw: Any, index: int) -> HeiConfig:
-    if not isinstance(raw, Mapping) or "id" not in raw:
-        raise ConfigError(f"heis[{index}]: a table with at least 'id' and 'names' is expected")
-    hei_id = str(raw["id"]).strip()
-    if hei_id != hei_id.lower() or not _HEI_ID_RE.match(hei_id):
-        raise ConfigError(f"heis[{index}].id: {hei_id!r} is not a lower-case SCHAC id such as 'uw.edu.pl'")
-    names = raw.get("names") or {}
-    if isinstance(names, str):
-        names = {"en": names}
-    if not names:
-        raise ConfigError(f"heis[{index}].names: at least one name is required")
-    other = tuple((str(t), str(v)) for t, v in dict(raw.get("other_ids") or {}).items())
-    return HeiConfig(id=hei_id, names={str(k): str(v) for k, v in names.items()}, other_ids=other)
-
-
-def _path(home: Path, value: Any) -> Path | None:
-    if value in (None, ""):
-        return None
-    path = Path(str(value))
-    return path if path.is_absolute() else home / path
-
-
 def settings_from_mapping(home: Path, data: Mapping[str, Any]) -> Settings:
     """Validate a raw mapping (TOML + overrides) into :class:`Settings`.
 
     :raises ConfigError: naming the first bad key.
     """
-    allow_http = bool(data.get("allow_http", False))
-    if "base_url" not in data:
-        raise ConfigError("base_url: required (the public https URL under which this node is served)")
-    heis_raw = data.get("heis") or []
-    if not isinstance(heis_raw, list) or not heis_raw:
-        raise ConfigError("heis: at least one [[heis]] table is required")
-    heis = tuple(_hei(h, i) for i, h in enumerate(heis_raw))
-    if len({h.id for h in heis}) != len(heis):
-        raise ConfigError("heis: a HEI id is listed twice")
-    limits = data.get("limits") or {}
-    if not isinstance(limits, Mapping) or not all(isinstance(v, int) and v >= 1 for v in limits.values()):
-        raise ConfigError("limits: a table of positive integers is expected, e.g. max-hei-ids = 10")
-    database_url = str(data.get("database_url") or f"sqlite:///{home / 'ewp-node.sqlite3'}")
-    try:
-        max_request_bytes = int(data.get("max_request_bytes", Settings.max_request_bytes))
-        refresh = int(data.get("registry_refresh_seconds", Settings.registry_refresh_seconds))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"max_request_bytes / registry_refresh_seconds: integers expected ({exc})") from None
-    return Settings(
-        home=home,
-        base_url=check_url(str(data["base_url"]), "base_url", allow_http=allow_http).rstrip("/"),
-        heis=heis,
-        registry_url=check_url(str(data.get("registry_url", DEFAULT_REGISTRY_URL)), "registry_url",
-                               allow_http=allow_http),
-        database_url=database_url,
-        admin_email=str(data.get("admin_email", Settings.admin_email)),
-        admin_provider=str(data.get("admin_provider", Settings.admin_provider)),
-        tls_cert=_path(home, data.get("tls_cert")),
-        tls_key=_path(home, data.get("tls_key")),
-        ca_bundle=_path(home, data.get("ca_bundle")),
-        allow_http=allow_http,
-        specs_dir=_path(home, data.get("specs_dir")),
-        max_request_bytes=max_request_bytes,
-        limits={str(k): int(v) for k, v in limits.items()},
-        registry_refresh_seconds=refresh,
-        status_token=str(data["status_token"]) if data.get("status_token") else None,
-        rsa_aes128gcm=bool(data.get("rsa_aes128gcm", False)),
-    )
+    allow_http = boolean(data["allow_http"], Reading("allow_http", home, False)) if "allow_http" in data else False
+    values = read_table(Settings, data, Reading("", home, allow_http))
+    values.setdefault("database_url", "")
+    values["database_url"] = values["database_url"] or f"sqlite:///{home / 'ewp-node.sqlite3'}"
+    return Settings(home=home, **values)
 
 
 def load_settings(home: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Settings:

@@ -68,6 +68,7 @@ def build_context(settings: Settings, registry: CatalogueSource | None = None) -
             verify=str(settings.ca_bundle) if settings.ca_bundle else True,
             min_refresh_interval=min(refresh, timedelta(seconds=60)),
             max_age=refresh,
+            allow_http=settings.allow_http,
         )
     schemas = None
     if settings.specs_dir is not None:

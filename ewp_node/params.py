@@ -1,14 +1,17 @@
 """Parameter parsing shared by every handler: one copy of each rule of the specs and of VALIDATOR.md.
 
-EWP parameters come as ``application/x-www-form-urlencoded`` pairs (query string for GET, body for POST).
-Repeatable parameters repeat their name; single-valued ones given twice are a 400 (VALIDATOR.md G18).
+EWP parameters come as ``application/x-www-form-urlencoded`` pairs (query string for GET, body for POST), read
+by :func:`read_form` alone: strict UTF-8, and only characters XML 1.0 allows, so that no value a handler sees can
+break a database driver or the XML serializer. Repeatable parameters repeat their name; single-valued ones given
+twice are a 400 (VALIDATOR.md G18).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from urllib.parse import parse_qsl
 
 from ewp_node.errors import BadRequest
 
@@ -16,6 +19,11 @@ _ACADEMIC_YEAR_RE = re.compile(r"^(\d{4})/(\d{4})$")
 # xs:dateTime with a mandatory time part; the offset is optional in XSD but we need it to compare.
 _DATETIME_RE = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?$")
+#: Characters XML 1.0 does not allow (C0 controls but tab, LF and CR; U+FFFE, U+FFFF). Surrogates cannot get
+#: past the strict UTF-8 decoding. NUL is also what PostgreSQL refuses in text.
+_NOT_XML_CHAR_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: More pairs than any API accepts (the largest ``max-*`` is a few hundred): refused before any handler runs.
+MAX_PARAMETERS = 10_000
 
 
 class Params:
@@ -32,6 +40,24 @@ class Params:
 
     def __contains__(self, name: object) -> bool:
         return any(k == name for k, _ in self.pairs)
+
+
+def read_form(raw: bytes) -> Params:
+    """The parameters of a query string or form body. :raises BadRequest: not UTF-8 (including lone
+    surrogates and overlong forms), a character XML cannot carry, or more than :data:`MAX_PARAMETERS` pairs."""
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict",
+                          max_num_fields=MAX_PARAMETERS)
+    except UnicodeDecodeError:
+        raise BadRequest("the parameters are not valid UTF-8 (after percent-decoding)") from None
+    except ValueError:
+        raise BadRequest(f"too many parameters: at most {MAX_PARAMETERS} are accepted") from None
+    for name, value in pairs:
+        bad = _NOT_XML_CHAR_RE.search(name) or _NOT_XML_CHAR_RE.search(value)
+        if bad is not None:
+            raise BadRequest(f"parameter {name[:40]!r}: the character U+{ord(bad.group()):04X} is not allowed "
+                             "in EWP parameters (control characters cannot be carried in XML)")
+    return Params(pairs)
 
 
 def optional_one(params: Params, name: str) -> str | None:
@@ -79,16 +105,17 @@ def exactly_one_of(params: Params, first: str, second: str) -> str:
 
 
 def parse_datetime(value: str, name: str) -> datetime:
-    """An ``xs:dateTime`` with a time part (``modified_since``). :raises BadRequest: otherwise."""
+    """An ``xs:dateTime`` with a time part (``modified_since``), in UTC; without a zone it is read as UTC
+    (never as the server's local time). :raises BadRequest: otherwise, or out of the representable range."""
     if not _DATETIME_RE.match(value):
         raise BadRequest(f"parameter {name!r}: {value!r} is not an xs:dateTime such as 2024-02-12T15:19:21+01:00")
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except ValueError:
         raise BadRequest(f"parameter {name!r}: {value!r} is not a valid date-time") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.astimezone()
-    return parsed
+    except OverflowError:
+        raise BadRequest(f"parameter {name!r}: {value!r} is out of range (years 0001 to 9999 in UTC)") from None
 
 
 def parse_date(value: str, name: str) -> date:

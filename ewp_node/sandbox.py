@@ -3,12 +3,17 @@
 Each node is a real ``ewp-node serve`` process (granian, TLS with a throw-away CA); the registry runs in
 this process, fetches every manifest, validates it (against the official XSDs when they are found, as
 the real Registry does) and serves the catalogue the nodes refresh from.
+
+Joined homes (``--join HOME``) are an operator's own node homes served in the network too: their
+configuration file is left untouched; the sandbox's URL, registry, CA and TLS files are given to them as
+``EWP_NODE_*`` overrides, also written to ``DIR/join-<hei>.env`` for the operator's own commands.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -16,7 +21,8 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -24,7 +30,7 @@ from typing import IO
 import requests
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from ewp_node.config import load_settings
+from ewp_node.config import ConfigError, load_settings
 from ewp_node.home import HomeSpec, create_home
 from ewp_node.registry.local import CATALOGUE_PATH, LocalRegistry
 from ewp_node.tls import SandboxCA
@@ -40,6 +46,10 @@ DEMO_HEIS = (
 STARTUP_TIMEOUT = 60.0
 #: How often the sandbox nodes refresh the catalogue (production: minutes).
 REGISTRY_REFRESH_SECONDS = 2
+
+
+class SandboxFailed(RuntimeError):
+    """The network could not start: a node exited or stayed down, or the registry refused a manifest."""
 
 
 def free_port() -> int:
@@ -59,10 +69,18 @@ class SandboxNode:
     hei_id: str
     port: int
     process: subprocess.Popen[bytes] | None = None
+    #: ``EWP_NODE_*`` overrides the node is served with (joined homes only).
+    overrides: dict[str, str] = field(default_factory=dict)
+    #: Paths of the node's manifests (one per HEI on a multi-HEI home).
+    manifest_paths: tuple[str, ...] = ("/manifest.xml",)
 
     @property
     def base_url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def joined(self) -> bool:
+        return bool(self.overrides)
 
 
 def _demo_hei(index: int) -> tuple[str, str, str]:
@@ -72,14 +90,18 @@ def _demo_hei(index: int) -> tuple[str, str, str]:
 
 
 class Sandbox:
-    """Start with ``with Sandbox(dir, nodes=2) as sandbox:``; everything stops on exit."""
+    """Start with ``with Sandbox(dir, nodes=2) as sandbox:``; everything stops on exit.
 
-    def __init__(self, directory: Path | None = None, *, nodes: int = 2) -> None:
+    :param join: node homes of the operator's own to serve in the network besides the sandbox's nodes.
+    """
+
+    def __init__(self, directory: Path | None = None, *, nodes: int = 2, join: Sequence[Path] = ()) -> None:
         if nodes < 1:
             raise ValueError("a sandbox needs at least one node")
+        self.join = tuple(Path(home).resolve() for home in join)
         #: A folder the sandbox made itself is removed when it stops; a given one is kept.
         self._owns_directory = directory is None
-        self.directory = directory or Path(tempfile.mkdtemp(prefix="ewp-sandbox-"))
+        self.directory = (directory or Path(tempfile.mkdtemp(prefix="ewp-sandbox-"))).resolve()
         self.count = nodes
         self.nodes: list[SandboxNode] = []
         self.registry_port = free_port()
@@ -108,6 +130,7 @@ class Sandbox:
     def start(self) -> None:
         for index in range(self.count):
             self.nodes.append(self._prepare_node(index))
+        self.nodes.extend(self._join_node(home) for home in self.join)
         registry_log = logging.getLogger("ewp_node.registry.local")
         quiet, registry_log.disabled = registry_log.disabled, True  # nodes fetch the catalogue while others boot
         try:
@@ -121,7 +144,7 @@ class Sandbox:
         assert self.registry is not None
         errors = self.registry.rebuild()
         if errors:
-            raise RuntimeError("the sandbox registry refused manifests: " + "; ".join(errors))
+            raise SandboxFailed("the sandbox registry refused manifests: " + "; ".join(errors))
         # Nodes that fetched a catalogue while others were booting see the whole network at their next
         # refresh; an unknown caller before that would get 403 (early refreshes are rate-limited).
         time.sleep(REGISTRY_REFRESH_SECONDS + 0.5)
@@ -139,6 +162,26 @@ class Sandbox:
         settings = create_home(home, spec)
         self._load_demo_data(settings.home, hei_id, dataset)
         return SandboxNode(home=home, hei_id=hei_id, port=port)
+
+    def _join_node(self, home: Path) -> SandboxNode:
+        """An operator's node home, served with the sandbox's settings as overrides (its file is unchanged)."""
+        settings = load_settings(home)
+        hei_id = settings.heis[0].id
+        if hei_id in {node.hei_id for node in self.nodes}:
+            raise ConfigError(f"{home}: {hei_id} is already a node of this sandbox")
+        port = free_port()
+        cert, key = self.ca.issue_server_certificate(self.directory / f"join-{hei_id}-tls")
+        overrides = {"EWP_NODE_BASE_URL": f"https://127.0.0.1:{port}", "EWP_NODE_REGISTRY_URL": self.catalogue_url,
+                     "EWP_NODE_CA_BUNDLE": str(self.ca.cert_path), "EWP_NODE_TLS_CERT": str(cert),
+                     "EWP_NODE_TLS_KEY": str(key), "EWP_NODE_REGISTRY_REFRESH_SECONDS": str(REGISTRY_REFRESH_SECONDS)}
+        paths = tuple(settings.hei_prefix(h.id) + "/manifest.xml" for h in settings.heis)
+        self.env_file(hei_id).write_text("".join(f"{k}={shlex.quote(v)}\n" for k, v in overrides.items()),
+                                         encoding="utf-8")
+        return SandboxNode(home=home, hei_id=hei_id, port=port, overrides=overrides, manifest_paths=paths)
+
+    def env_file(self, hei_id: str) -> Path:
+        """The ``EWP_NODE_*`` settings a joined home needs in this network, as a shell ``.env`` file."""
+        return self.directory / f"join-{hei_id}.env"
 
     @staticmethod
     def _load_demo_data(home: Path, hei_id: str, dataset: str) -> None:
@@ -158,7 +201,7 @@ class Sandbox:
             validator = OfficialSchemas(self.specs_dir).validate
         else:
             log.warning("official EWP XSDs not found: the sandbox registry checks manifests only structurally")
-        self.registry = LocalRegistry([f"{n.base_url}/manifest.xml" for n in self.nodes],
+        self.registry = LocalRegistry([n.base_url + path for n in self.nodes for path in n.manifest_paths],
                                       verify=str(self.ca.cert_path), validator=validator, rebuild_interval=2.0)
         cert, key = self.ca.issue_server_certificate(self.directory / "registry-tls")
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log lines in the narration
@@ -172,7 +215,7 @@ class Sandbox:
         node.process = subprocess.Popen(
             [sys.executable, "-m", "ewp_node.cli", "serve", str(node.home), "--bind", f"127.0.0.1:{node.port}",
              "--workers", "2"],
-            stdout=log_file, stderr=log_file, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=log_file, stderr=log_file, env={**os.environ, "PYTHONUNBUFFERED": "1", **node.overrides},
         )
         log_file.close()
 
@@ -180,14 +223,14 @@ class Sandbox:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             if node.process is not None and node.process.poll() is not None:
-                raise RuntimeError(f"{node.hei_id} exited; see {self.directory / (node.home.name + '.log')}")
+                raise SandboxFailed(f"{node.hei_id} exited; see {self.directory / (node.home.name + '.log')}")
             try:
                 if requests.get(f"{node.base_url}/manifest.xml", verify=str(self.ca.cert_path), timeout=2).ok:
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.2)
-        raise RuntimeError(f"{node.hei_id} did not come up within {STARTUP_TIMEOUT:.0f} s")
+        raise SandboxFailed(f"{node.hei_id} did not come up within {STARTUP_TIMEOUT:.0f} s")
 
     def wait(self) -> None:
         """Block until interrupted or a node dies."""
@@ -216,4 +259,12 @@ class Sandbox:
         out.write(f"registry catalogue: {self.catalogue_url}\n")
         out.write(f"CA certificate (trust it to call the nodes): {self.ca.cert_path}\n")
         for node in self.nodes:
-            out.write(f"{node.hei_id}: {node.base_url}/manifest.xml  (home {node.home})\n")
+            out.write(f"{node.hei_id}: {node.base_url}{node.manifest_paths[0]}  (home {node.home})\n")
+        for node in self.nodes:
+            if node.joined:
+                env, home = shlex.quote(str(self.env_file(node.hei_id))), shlex.quote(str(node.home))
+                out.write(f"your node {node.hei_id} joined; call the network from it with its sandbox settings:\n"
+                          f"  set -a; . {env}; set +a; ewp-node call {home} echo --hei {self.nodes[0].hei_id} "
+                          "--param echo=hello\n"
+                          f"and be called: ewp-node call {shlex.quote(str(self.nodes[0].home))} echo "
+                          f"--hei {node.hei_id} --param echo=welcome\n")

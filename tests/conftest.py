@@ -63,6 +63,39 @@ def _reset_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def postgres_engine() -> Iterator[object]:
+    """An engine on a fresh schema of the shared PostgreSQL ``test`` database (``search_path``), dropped
+    afterwards, so concurrent runs cannot collide; skips with a message when PostgreSQL is not reachable."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+    try:
+        with admin.connect():
+            pass
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc.orig).__name__}); "
+                    "start it or deselect with -m 'not postgres'")
+    schema = f"ewp_test_{uuid.uuid4().hex[:12]}"
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.fixture
 def now() -> datetime:
     """A fixed, timezone-aware clock value (the vectors' verification time)."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,23 +26,6 @@ def load_demo_data(sessions: sessionmaker[Session], hei_id: str, dataset: str) -
     import_document(sessions, build_document(dataset, hei_id), {hei_id}, source=f"demo data {dataset!r}")
 
 
-class ProgressBar:
-    """A one-line progress bar on a terminal (nothing when ``stream`` is not one)."""
-
-    WIDTH = 30
-
-    def __init__(self, label: str, stream: TextIO) -> None:
-        self.label, self.stream = label, stream
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.stream.isatty() or total < 200:
-            return
-        filled = self.WIDTH * done // max(total, 1)
-        end = "\n" if done >= total else ""
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total}{end}")
-        self.stream.flush()
-
-
 def _context(home: str) -> Any:
     from ewp_node.context import build_context
 
@@ -48,6 +33,7 @@ def _context(home: str) -> Any:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from ewp_node.progress import progress_bar
     from ewp_node.publish.importer import ImportFailed, import_file
 
     ctx = _context(args.home)
@@ -55,9 +41,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     status = 0
     for name in args.files:
         try:
-            report = import_file(sessions, Path(name), settings.hei_ids, progress=ProgressBar(name, sys.stderr))
+            with progress_bar(name) as progress:
+                report = import_file(sessions, Path(name), settings.hei_ids, progress=progress,
+                                     encoding=args.encoding)
         except ImportFailed as exc:
-            print(f"ewp-node import: {name} not imported (nothing changed):\n{exc}", file=sys.stderr)
+            if len(exc.problems) == 1:
+                print(f"ewp-node: error: {exc} (nothing imported)", file=sys.stderr)
+            else:
+                print(f"ewp-node: error: {name}: {len(exc.problems)} problems, nothing imported:\n{exc}",
+                      file=sys.stderr)
             status = 1
             continue
         print(report.summary())
@@ -65,15 +57,23 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from ewp_node.cli_errors import UsageError
+    from ewp_node.publish.csv_catalogue import write_csv
     from ewp_node.publish.export import export_document
 
     ctx = _context(args.home)
     hei_id = args.hei or ctx.settings.heis[0].id
     if hei_id not in ctx.settings.hei_ids:
-        print(f"ewp-node export: {hei_id!r} is not covered by this node", file=sys.stderr)
-        return 2
+        raise UsageError(f"--hei {hei_id}: not covered by this node")
     with ctx.sessions() as session:
-        text = json.dumps(export_document(session, hei_id), ensure_ascii=False, indent=1) + "\n"
+        document = export_document(session, hei_id)
+    if args.format == "csv":
+        text, dropped = write_csv(hei_id, document.get("courses", []), delimiter=args.delimiter)
+        if dropped:
+            print(f"ewp-node export: a CSV sheet holds the course catalogue only, without: {', '.join(dropped)} "
+                  "(export JSON for a complete copy)", file=sys.stderr)
+    else:
+        text = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
@@ -82,24 +82,34 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_replicate(args: argparse.Namespace) -> int:
-    from ewp_node.client import PartnerUnavailable
-    from ewp_node.params import parse_datetime
-    from ewp_node.publish.replicate import ReplicationFailed, replicate_catalogue
-    from ewp_node.security.errors import ResponseVerificationError
-    from ewp_node.xml.parse import MalformedDocument
+    from ewp_node.progress import progress_bar
+    from ewp_node.publish.replicate import replicate_catalogue
 
     ctx = _context(args.home)
-    try:
-        since = parse_datetime(args.modified_since, "--modified-since") if args.modified_since else None
-        report = replicate_catalogue(ctx, args.hei, modified_since=since,
-                                     progress=ProgressBar(f"{args.hei} courses", sys.stderr))
-    except (PartnerUnavailable, ReplicationFailed, ResponseVerificationError, MalformedDocument) as exc:
-        print(f"ewp-node replicate: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+    with progress_bar(f"{args.hei} courses") as progress:
+        report = replicate_catalogue(ctx, args.hei, modified_since=args.modified_since, progress=progress)
     print(report.summary())
     for problem in report.skipped[:20]:
         print(f"  skipped {problem}", file=sys.stderr)
     return 0
+
+
+def modified_since(text: str) -> datetime:
+    """``--modified-since``: an xs:dateTime, read as the EWP parameter is."""
+    from ewp_node.errors import BadRequest
+    from ewp_node.params import parse_datetime
+
+    try:
+        return parse_datetime(text, "--modified-since")
+    except BadRequest:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an xs:dateTime such as 2026-01-31T00:00:00Z") from None
+
+
+def _encoding(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"{name!r} is not an encoding Python knows (e.g. cp1252, latin-1)") from None
 
 
 def register(subparsers: Any) -> None:
@@ -109,16 +119,20 @@ def register(subparsers: Any) -> None:
                               "imported completely or not at all; importing the same file again changes nothing.")
     p.add_argument("home")
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--encoding", type=_encoding, help="encoding of CSV files that are not UTF-8 (e.g. cp1252)")
     p.set_defaults(func=cmd_import)
 
     p = subparsers.add_parser("export", help="export a covered HEI's published data in the import format")
     p.add_argument("home")
     p.add_argument("--hei", help="the covered HEI (default: the first one)")
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p.add_argument("--format", choices=("json", "csv"), default="json",
+                   help="json: everything; csv: the course catalogue as a sheet (the CSV import columns)")
+    p.add_argument("--delimiter", choices=(",", ";"), default=",", help="CSV separator (';' for Excel in France)")
     p.set_defaults(func=cmd_export)
 
     p = subparsers.add_parser("replicate", help="copy a partner's course catalogue into our store")
     p.add_argument("home")
     p.add_argument("--hei", required=True, help="the partner HEI whose courses to copy")
-    p.add_argument("--modified-since", help="only LOSes changed since this xs:dateTime")
+    p.add_argument("--modified-since", type=modified_since, help="only LOSes changed since this xs:dateTime")
     p.set_defaults(func=cmd_replicate)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from ewp_node.publish import repository as repo
-from ewp_node.publish.csv_catalogue import read_csv
+from ewp_node.publish.csv_catalogue import decode_csv, read_csv
 from ewp_node.publish.records import (
     FORMAT,
     InvalidRecords,
@@ -82,22 +82,32 @@ class Checked:
     contents: dict[str, bytes]
 
 
-def load(path: Path) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def load(path: Path, encoding: str | None = None) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Read one import file (``.json``, or ``.csv`` for the course catalogue) into a document and the
-    labels naming its records. :raises ImportFailed: unreadable."""
+    labels naming its records. :raises ImportFailed: unreadable.
+
+    :param encoding: of a CSV file, when it is not UTF-8 (JSON is always UTF-8).
+    """
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
         raise ImportFailed(str(path), [Problem("file", "", f"cannot be read: {exc}")]) from None
     if path.suffix.lower() == ".csv":
         try:
-            return read_csv(text)
+            return read_csv(decode_csv(data, encoding))
         except InvalidRecords as exc:
             raise ImportFailed(str(path), exc.problems) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFailed(str(path), [Problem("file", "", f"is not UTF-8: {exc}")]) from None
     try:
         document = json.loads(text)
     except ValueError as exc:
         raise ImportFailed(str(path), [Problem("file", "", f"is not valid JSON: {exc}")]) from None
+    except RecursionError:
+        raise ImportFailed(str(path), [Problem("file", "", "is nested too deeply: an import document has a "
+                                               "handful of levels, this one more than Python can read")]) from None
     return document, {}
 
 
@@ -200,12 +210,28 @@ def _file_contents(r: Reader, doc: dict[str, Any], base_dir: Path | None) -> dic
             except (binascii.Error, ValueError):
                 r.problems.append(Problem(label, "content_base64", "is not valid base64"))
         else:
-            path = (base_dir or Path.cwd()) / str(raw["path"])
-            try:
-                contents[str(raw["file_id"])] = path.read_bytes()
-            except OSError as exc:
-                r.problems.append(Problem(label, "path", f"cannot be read: {exc.strerror or exc}"))
+            content = _read_confined(r, label, (base_dir or Path.cwd()).resolve(), str(raw["path"]))
+            if content is not None:
+                contents[str(raw["file_id"])] = content
     return contents
+
+
+def _read_confined(r: Reader, label: str, folder: Path, name: str) -> bytes | None:
+    """The bytes of file ``name``, which must resolve (symlinks followed) to a regular file inside ``folder``:
+    an import file may not publish the node's keys or anything else on the machine."""
+    path = (folder / name).resolve()
+    if not path.is_relative_to(folder):
+        r.problems.append(Problem(label, "path", f"{name!r} is outside the import file's folder {str(folder)!r}: "
+                                  "put the file beside the import file or below it"))
+        return None
+    if path.exists() and not path.is_file():
+        r.problems.append(Problem(label, "path", f"{name!r} is not a regular file"))
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        r.problems.append(Problem(label, "path", f"cannot be read: {exc.strerror or exc}"))
+        return None
 
 
 def check_references(session: Session, checked: Checked) -> dict[str, dict[str | None, Any]]:
@@ -339,8 +365,9 @@ def import_document(sessions: sessionmaker[Session], document: Any, covered: Ite
 
 
 def import_file(sessions: sessionmaker[Session], path: Path, covered: Iterable[str], *,
-                progress: Progress | None = None, now: datetime | None = None) -> ImportReport:
+                progress: Progress | None = None, now: datetime | None = None,
+                encoding: str | None = None) -> ImportReport:
     """Import one ``.json`` or ``.csv`` file. :raises ImportFailed: naming the file, record and field."""
-    document, labels = load(path)
+    document, labels = load(path, encoding)
     return import_document(sessions, document, covered, source=str(path), base_dir=path.parent, labels=labels,
                            progress=progress, now=now)

@@ -2,10 +2,11 @@
 
 Spec: ewp-specs-api-registry v1.5.0 (catalogue.xsd); SECURITY.md (b.2 step 6) and (e).
 
-Building the index is one pass over the host-level structure (hosts, covered HEI ids, key references,
-API entry tags and versions), so it costs little beyond the XML parse even for Dashboard-shaped catalogues
-(thousands of hosts sharing keys, or one host covering thousands of HEIs). :class:`ApiEntry` values, RSA
-keys and :class:`HeiInfo` are materialised on first use and memoised under a lock; readers never lock.
+Building the index is one streaming pass (the tree is never held whole: the parse peak stays near the
+catalogue's own size) that keeps only what lookups need: hosts' covered HEI ids and key references as
+tuples, HEI names and other ids as tuples, verified key texts, and each host's ``<apis-implemented>``
+zlib-compressed. :class:`ApiEntry` values, a host's entries, RSA keys and :class:`HeiInfo` are
+materialised on first use and memoised under a lock; readers never lock. bench/registry.py measures it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import hashlib
 import logging
 import re
 import threading
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,7 +30,7 @@ from lxml import etree
 from ewp_node.registry.httpsec import DEFAULT_HTTP_SECURITY, HttpSecurity
 from ewp_node.security.keys import MIN_RSA_BITS, fingerprint, load_public_key_b64
 from ewp_node.xml.ns import GH, REGISTRY, XML_LANG, q
-from ewp_node.xml.parse import MalformedDocument, parse_xml
+from ewp_node.xml.parse import MalformedDocument, iter_elements, parse_xml
 
 logger = logging.getLogger(__name__)
 
@@ -160,33 +162,104 @@ def _load_key(key_id: str, text: str) -> RSAPublicKey | None:
     return key
 
 
+class _Host(NamedTuple):
+    """What the index keeps of one ``<host>``: covered HEIs, server keys, and its API entries compressed."""
+
+    heis: tuple[str, ...]
+    server_keys: frozenset[str]
+    #: ``<apis-implemented>`` serialised and zlib-compressed: most hosts are never asked for, and the
+    #: materialised entries of thousands of hosts would cost far more than the few KiB each compresses to.
+    apis: bytes | None
+
+
+class _Hei(NamedTuple):
+    """What the index keeps of one ``<institutions>/<hei>``: ``(lang, name)`` and ``(type, value)`` pairs."""
+
+    names: tuple[tuple[str, str], ...]
+    other_ids: tuple[tuple[str, str], ...]
+
+
+class _CatalogueReader:
+    """One streaming pass over a catalogue: keeps what lookups need, never the tree."""
+
+    def __init__(self) -> None:
+        self.hosts: list[_Host] = []
+        self.heis: dict[str, _Hei] = {}
+        self.binaries: dict[str, str] = {}
+        self.client_key_hosts: dict[str, list[int]] = {}
+
+    def read(self, data: bytes) -> CatalogueIndex:
+        try:
+            for element in iter_elements(data, _CATALOGUE, (_HOST, _HEI, _BINARIES), max_bytes=MAX_CATALOGUE_BYTES):
+                self._read(element)
+        except MalformedDocument as exc:
+            raise MalformedDocument(f"not a Registry catalogue: {exc}") from None
+        return CatalogueIndex(self.hosts, self.heis, self.binaries, self.client_key_hosts)
+
+    def _read(self, element: etree._Element) -> None:
+        parent = element.getparent()
+        if element.tag == _HOST and parent is not None and parent.tag == _CATALOGUE:
+            self._read_host(element)
+        elif element.tag == _HEI and parent is not None and parent.tag == _INSTITUTIONS:
+            self._read_hei(element)
+        elif element.tag == _BINARIES and parent is not None and parent.tag == _CATALOGUE:
+            self.binaries = _verified_binaries(element)
+
+    def _read_host(self, host: etree._Element) -> None:
+        apis: bytes | None = None
+        heis: tuple[str, ...] = ()
+        server_keys: frozenset[str] = frozenset()
+        for part in host.iterchildren():
+            tag = part.tag
+            if tag == _APIS:
+                apis = zlib.compress(etree.tostring(part, with_tail=False), 1)
+            elif tag == _COVERED:
+                heis = tuple(h for h in dict.fromkeys(map(_hei_key, part.itertext(_HEI_ID, with_tail=False))) if h)
+            elif tag == _CLIENT_CREDENTIALS:
+                for key_id in _key_refs(part):
+                    self.client_key_hosts.setdefault(key_id, []).append(len(self.hosts))
+            elif tag == _SERVER_CREDENTIALS:
+                server_keys = frozenset(_key_refs(part))
+        self.hosts.append(_Host(heis=heis, server_keys=server_keys, apis=apis))
+
+    def _read_hei(self, hei: etree._Element) -> None:
+        hei_id = _hei_key(hei.get("id") or "")
+        if not hei_id or hei_id in self.heis:
+            return
+        names, other_ids = [], []
+        for child in hei.iterchildren(_NAME, _OTHER_ID):
+            if child.tag == _NAME:
+                names.append((child.get(XML_LANG) or "", _text(child)))
+            else:
+                other_ids.append((child.get("type") or "", _text(child)))
+        self.heis[hei_id] = _Hei(names=tuple(names), other_ids=tuple(other_ids))
+
+
+def _key_refs(credentials: etree._Element) -> list[str]:
+    return [(el.get("sha-256") or "").lower() for el in credentials.iterchildren(_RSA_KEY)]
+
+
 class CatalogueIndex:
-    """O(1) lookups over one parsed catalogue. Build it with :meth:`from_bytes`; it never changes after."""
+    """O(1) lookups over one catalogue. Build it with :meth:`from_bytes`; it never changes after.
 
-    def __init__(self, root: etree._Element) -> None:
-        """Index an already parsed ``<catalogue>`` root (prefer :meth:`from_bytes` for untrusted bytes).
+    It keeps only what lookups need (a few MiB for a 5,000-HEI catalogue, see bench/registry.py): host
+    coverage and key references as tuples, each host's API entries compressed until first asked for.
+    """
 
-        :raises MalformedDocument: if ``root`` is not a Registry catalogue.
-        """
-        if root.tag != _CATALOGUE:
-            raise MalformedDocument(f"not a Registry catalogue: root element is {root.tag!r}")
+    def __init__(self, hosts: list[_Host], heis: dict[str, _Hei], binaries: dict[str, str],
+                 client_key_hosts: dict[str, list[int]]) -> None:
         self._lock = threading.RLock()
-        self._binaries = _verified_binaries(root.find(_BINARIES))
-        self._host_apis_elements: list[etree._Element | None] = []
-        self._host_apis: dict[int, dict[str, list[_EntryRef]]] = {}
-        self._host_heis: list[tuple[str, ...]] = []
-        self._host_server_keys: list[frozenset[str]] = []
+        self._hosts = hosts
+        self._hei_records = heis
+        self._binaries = binaries
+        self._client_key_hosts = client_key_hosts
+        self._server_key_ids = frozenset(k for host in hosts for k in host.server_keys)
         self._hei_hosts: dict[str, list[int]] = {}
-        self._client_key_hosts: dict[str, list[int]] = {}
-        self._server_key_ids: set[str] = set()
-        for host_index, host in enumerate(root.iterchildren(_HOST)):
-            self._index_host(host_index, host)
-        self._hei_elements: dict[str, etree._Element] = {}
-        institutions = root.find(_INSTITUTIONS)
-        for hei in institutions.iterchildren(_HEI) if institutions is not None else ():
-            self._hei_elements.setdefault(_hei_key(hei.get("id") or ""), hei)
-        self._hei_elements.pop("", None)
-        self._all_hei_ids = frozenset(self._hei_elements.keys() | self._hei_hosts.keys())
+        for host_index, host in enumerate(hosts):
+            for hei_id in host.heis:
+                self._hei_hosts.setdefault(hei_id, []).append(host_index)
+        self._all_hei_ids = frozenset(heis.keys() | self._hei_hosts.keys())
+        self._host_apis: dict[int, dict[str, list[_EntryRef]]] = {}
         self.warnings: tuple[str, ...] = tuple(self._find_conflicts())
         if self.warnings:
             logger.warning("catalogue: %d ambiguous API claims, e.g. %s", len(self.warnings), self.warnings[0])
@@ -199,41 +272,14 @@ class CatalogueIndex:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> CatalogueIndex:
-        """Parse (with the safe parser) and index a catalogue.
+        """Parse (with the safe streaming parser) and index a catalogue.
 
         :param data: the catalogue bytes exactly as served by the Registry.
         :raises MalformedDocument: if the bytes are not a well-formed Registry catalogue.
         """
-        return cls(parse_xml(data, max_bytes=MAX_CATALOGUE_BYTES))
+        return _CatalogueReader().read(data)
 
     # -- building ---------------------------------------------------------------------------------------
-
-    def _index_host(self, host_index: int, host: etree._Element) -> None:
-        apis: etree._Element | None = None
-        heis: tuple[str, ...] = ()
-        server_keys: frozenset[str] = frozenset()
-        for part in host.iterchildren():
-            tag = part.tag
-            if tag == _APIS:
-                apis = part
-            elif tag == _COVERED:
-                heis = tuple(dict.fromkeys(map(_hei_key, part.itertext(_HEI_ID, with_tail=False))))
-            elif tag == _CLIENT_CREDENTIALS:
-                for key_id in self._key_refs(part):
-                    self._client_key_hosts.setdefault(key_id, []).append(host_index)
-            elif tag == _SERVER_CREDENTIALS:
-                server_keys = frozenset(self._key_refs(part))
-                self._server_key_ids |= server_keys
-        for hei_id in heis:
-            if hei_id:
-                self._hei_hosts.setdefault(hei_id, []).append(host_index)
-        self._host_apis_elements.append(apis)
-        self._host_heis.append(heis)
-        self._host_server_keys.append(server_keys)
-
-    @staticmethod
-    def _key_refs(credentials: etree._Element) -> list[str]:
-        return [(el.get("sha-256") or "").lower() for el in credentials.iterchildren(_RSA_KEY)]
 
     def _apis_of(self, host_index: int) -> dict[str, list[_EntryRef]]:
         """API entries of one host by local name, indexed on first use (most hosts are never asked for)."""
@@ -244,7 +290,8 @@ class CatalogueIndex:
 
     def _index_apis(self, host_index: int) -> dict[str, list[_EntryRef]]:
         found: dict[str, list[_EntryRef]] = {}
-        apis = self._host_apis_elements[host_index]
+        blob = self._hosts[host_index].apis
+        apis = parse_xml(zlib.decompress(blob), max_bytes=MAX_CATALOGUE_BYTES) if blob is not None else None
         for entry in apis.iterchildren(tag=etree.Element) if apis is not None else ():
             names = _entry_tag(entry.tag)
             version_key = _version_key(entry.get("version"))
@@ -348,7 +395,7 @@ class CatalogueIndex:
             limits=MappingProxyType(limits),
             flags=MappingProxyType(flags),
             security=security,
-            server_key_ids=self._host_server_keys[ref.host_index],
+            server_key_ids=self._hosts[ref.host_index].server_keys,
         )
 
     # -- keys -------------------------------------------------------------------------------------------
@@ -384,7 +431,7 @@ class CatalogueIndex:
         return self._memoised(
             self._client_heis,
             key_id,
-            lambda: frozenset(h for i in self._client_key_hosts[key_id] for h in self._host_heis[i] if h),
+            lambda: frozenset(h for i in self._client_key_hosts[key_id] for h in self._hosts[i].heis),
         )
 
     # -- institutions -----------------------------------------------------------------------------------
@@ -396,25 +443,10 @@ class CatalogueIndex:
     def hei(self, hei_id: str) -> HeiInfo | None:
         """Names and other ids of a HEI listed in ``<institutions>``."""
         hei_id = _hei_key(hei_id)
-        element = self._hei_elements.get(hei_id)
-        if element is None:
+        record = self._hei_records.get(hei_id)
+        if record is None:
             return None
-        return self._memoised(self._heis, hei_id, lambda: self._read_hei(hei_id, element))
-
-    @staticmethod
-    def _read_hei(hei_id: str, element: etree._Element) -> HeiInfo:
-        names: dict[str, list[str]] = {}
-        other_ids: dict[str, list[str]] = {}
-        for child in element.iterchildren(_NAME, _OTHER_ID):
-            if child.tag == _NAME:
-                names.setdefault(child.get(XML_LANG) or "", []).append(_text(child))
-            else:
-                other_ids.setdefault(child.get("type") or "", []).append(_text(child))
-        return HeiInfo(
-            id=hei_id,
-            names=MappingProxyType({lang: tuple(v) for lang, v in names.items()}),
-            other_ids=MappingProxyType({kind: tuple(v) for kind, v in other_ids.items()}),
-        )
+        return self._memoised(self._heis, hei_id, lambda: _hei_info(hei_id, record))
 
     def hei_for_other_id(self, id_type: str, value: str) -> str | None:
         """The SCHAC id of the HEI with ``<other-id type=id_type>value</other-id>`` (e.g. an Erasmus code).
@@ -430,8 +462,21 @@ class CatalogueIndex:
 
     def _build_other_ids(self) -> dict[tuple[str, str], str]:
         table: dict[tuple[str, str], str] = {}
-        for hei_id, element in self._hei_elements.items():
-            for other in element.iterchildren(_OTHER_ID):
-                kind = other.get("type") or ""
-                table.setdefault((_OTHER_ID_ALIASES.get(kind, kind), _text(other)), hei_id)
+        for hei_id, record in self._hei_records.items():
+            for kind, value in record.other_ids:
+                table.setdefault((_OTHER_ID_ALIASES.get(kind, kind), value), hei_id)
         return table
+
+
+def _hei_info(hei_id: str, record: _Hei) -> HeiInfo:
+    names: dict[str, list[str]] = {}
+    other_ids: dict[str, list[str]] = {}
+    for lang, name in record.names:
+        names.setdefault(lang, []).append(name)
+    for kind, value in record.other_ids:
+        other_ids.setdefault(kind, []).append(value)
+    return HeiInfo(
+        id=hei_id,
+        names=MappingProxyType({lang: tuple(v) for lang, v in names.items()}),
+        other_ids=MappingProxyType({kind: tuple(v) for kind, v in other_ids.items()}),
+    )

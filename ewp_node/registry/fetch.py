@@ -25,8 +25,6 @@ from ewp_node.xml.parse import MalformedDocument
 
 logger = logging.getLogger(__name__)
 
-#: Set to "1" to allow a plain-http catalogue URL: loopback tests only, the catalogue carries every key.
-ALLOW_HTTP_ENV = "EWP_NODE_ALLOW_HTTP"
 _BODY_FILE = "catalogue-v1.xml"
 _META_FILE = "catalogue-v1.json"
 
@@ -43,13 +41,13 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _check_url(url: str) -> None:
+def _check_url(url: str, allow_http: bool) -> None:
     scheme = urlsplit(url).scheme.lower()
-    if scheme == "https" or (scheme == "http" and os.environ.get(ALLOW_HTTP_ENV) == "1"):
+    if scheme == "https" or (scheme == "http" and allow_http):
         return
     raise ValueError(
         f"refusing catalogue URL {url!r}: the catalogue must come over https (it is trusted through TLS "
-        f"only); plain http is allowed for loopback tests with {ALLOW_HTTP_ENV}=1"
+        "only); plain http is allowed for loopback tests with the allow_http setting"
     )
 
 
@@ -80,6 +78,7 @@ class RegistryClient:
         max_age: timedelta = timedelta(minutes=5),
         clock: Callable[[], datetime] = _utcnow,
         timeout: float = 30.0,
+        allow_http: bool = False,
     ) -> None:
         """
         :param catalogue_url: https URL of ``catalogue-v1.xml``.
@@ -88,9 +87,11 @@ class RegistryClient:
         :param min_refresh_interval: least time between two non-forced fetches; lowering it lets a flood of
             unknown keyIds make us hammer the registry.
         :param max_age: age after which :meth:`ensure_fresh` refetches; raising it delays key revocations.
-        :raises ValueError: for a non-https URL (unless ``EWP_NODE_ALLOW_HTTP=1``).
+        :param allow_http: accept a plain http URL (the node's ``allow_http`` setting: loopback tests only, the
+            catalogue carries every key).
+        :raises ValueError: for a non-https URL (unless ``allow_http``).
         """
-        _check_url(catalogue_url)
+        _check_url(catalogue_url, allow_http)
         self.catalogue_url = catalogue_url
         self._cache_dir = Path(cache_dir)
         self._session = session or requests.Session()
@@ -157,7 +158,8 @@ class RegistryClient:
                 self._fetch(now)
             except (requests.RequestException, MalformedDocument, _BadResponse) as exc:
                 self._last_error = f"{type(exc).__name__}: {exc}"
-                logger.warning("registry refresh failed, keeping the last good catalogue: %s", self._last_error)
+                kept = "keeping the last good catalogue" if self._index is not None else "no catalogue yet"
+                logger.warning("registry refresh failed, %s: %s", kept, self._last_error)
                 return False
             self._last_error = None
             self._last_refresh = now

@@ -16,6 +16,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
+
+class KeyFileError(ValueError):
+    """A private key file of ours is not a usable RSA key (the message names the file)."""
+
+
 #: The Registry ignores client and server keys under 2048 bits; lowering this only produces unusable keys.
 MIN_RSA_BITS = 2048
 
@@ -116,11 +121,12 @@ def generate_private_key_file(path: Path, bits: int = MIN_RSA_BITS) -> RSAPrivat
 def load_private_key_file(path: Path) -> RSAPrivateKey:
     """Load our own private key from an unencrypted PEM file.
 
-    :raises ValueError: if the file is not an RSA private key of at least :data:`MIN_RSA_BITS` bits.
+    :raises KeyFileError: if the file is not an RSA private key of at least :data:`MIN_RSA_BITS` bits.
+    :raises OSError: if the file cannot be read.
     """
     try:
         key = load_private_key_pem(path.read_bytes())
         _refuse_weak_bits(key.key_size)
     except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None
+        raise KeyFileError(f"{path}: {exc}") from None
     return key

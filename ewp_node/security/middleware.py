@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 
 from ewp_node.errors import ServiceUnavailable, build_error_response
+from ewp_node.ratelimit import TokenBucket
 from ewp_node.registry.fetch import RegistryUnavailable
 from ewp_node.responses import xml_response
 from ewp_node.security.caller import Caller
@@ -42,6 +43,13 @@ log = logging.getLogger(__name__)
 
 #: Responses smaller than this are not worth compressing.
 GZIP_MIN_BYTES = 512
+#: Signed error answers per second (and at once) to requests whose own signature did not verify (anonymous
+#: 401s, bad signatures, unknown keys), per process. Each costs an RSA signature an anonymous flood would
+#: otherwise buy; past the bound such errors go unsigned, which the specs allow ("when possible", sec-intro),
+#: while answers to verified requests (and successful anonymous ones) are always signed.
+UNVERIFIED_SIGNATURES_PER_SECOND = 20
+UNVERIFIED_SIGNATURES_BURST = 20
+_BUDGET = "ewp_node.unverified_signatures"
 
 
 @dataclass
@@ -179,8 +187,9 @@ def _request_signature(state: RequestState) -> str | None:
 
 def finalize_response(ctx: NodeContext, state: RequestState, response: Response) -> Response:
     """Compress when accepted, encrypt when asked, then sign when ``Accept-Signature: rsa-sha256`` asks
-    (srvauth-httpsig). Error responses are signed too (sec-intro: "error signing"). The body is final
-    before the Digest: gzip first, then ewp-rsa-aes128gcm, so the client decodes in reverse order.
+    (srvauth-httpsig). Error responses are signed too (sec-intro: "error signing"), those to unverified
+    requests within :data:`UNVERIFIED_SIGNATURES_PER_SECOND`. The body is final before the Digest: gzip
+    first, then ewp-rsa-aes128gcm, so the client decodes in reverse order.
     """
     if response.direct_passthrough:
         return response
@@ -196,7 +205,8 @@ def finalize_response(ctx: NodeContext, state: RequestState, response: Response)
     if codings:
         response.set_data(body)
         response.headers["Content-Encoding"] = ", ".join(codings)
-    if wants_signed_response(state.headers.get("accept-signature")):
+    if wants_signed_response(state.headers.get("accept-signature")) and (
+            state.verified is not None or response.status_code < 400 or current_app.extensions[_BUDGET].take()):
         response.headers.extend(
             sign_response(
                 headers={name: value for name in SIGNED_RESPONSE_HEADERS
@@ -213,5 +223,12 @@ def finalize_response(ctx: NodeContext, state: RequestState, response: Response)
 
 
 def install(app: Flask) -> None:
-    """Register the security error handler (the 401 challenge lives here, nowhere else)."""
+    """Register the security error handler (the 401 challenge lives here, nowhere else) and the app's budget
+    of signatures for unverified requests."""
     app.register_error_handler(SecurityError, security_error_response)
+    app.extensions[_BUDGET] = TokenBucket(UNVERIFIED_SIGNATURES_PER_SECOND, UNVERIFIED_SIGNATURES_BURST)
+
+
+def set_unverified_signing_budget(app: Flask, budget: TokenBucket) -> None:
+    """Replace the app's budget of signatures for unverified requests (tests, benchmarks)."""
+    app.extensions[_BUDGET] = budget

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ewp_node.registry.catalogue import CatalogueIndex
-from ewp_node.xml.parse import MAX_DOCUMENT_BYTES, MalformedDocument, parse_xml
+from ewp_node.xml.parse import MAX_DOCUMENT_BYTES, MalformedDocument, iter_elements, parse_xml
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "hostile_xml"
 HOSTILE_FILES = sorted(CORPUS.glob("*.xml"))
@@ -50,16 +50,47 @@ def test_an_oversize_document_is_refused_before_parsing() -> None:
         parse_xml(b"<r>" + b"x" * 100 + b"</r>", max_bytes=50)
 
 
-def test_no_local_file_is_opened_for_an_external_dtd(tmp_path: Path) -> None:
+@pytest.mark.parametrize("entry_point", PARSE_ENTRY_POINTS.values(), ids=PARSE_ENTRY_POINTS.keys())
+def test_no_local_file_is_opened_for_an_external_dtd(tmp_path: Path, entry_point: Callable[[bytes], object]) -> None:
     """An existing and a missing local DTD must be refused alike, without touching the file system."""
     existing = tmp_path / "exists.dtd"
     existing.write_text("a private file, not a DTD")
     messages = []
     for target in (existing, tmp_path / "missing.dtd"):
         with pytest.raises(MalformedDocument) as refused:
-            parse_xml(f'<?xml version="1.0"?><!DOCTYPE r SYSTEM "{target.as_uri()}"><r/>'.encode())
+            entry_point(f'<?xml version="1.0"?><!DOCTYPE r SYSTEM "{target.as_uri()}"><r><x/></r>'.encode())
         messages.append(str(refused.value))
     assert messages[0] == messages[1]
+
+
+def _stream_every(data: bytes, tag: str = "x") -> list[str]:
+    """The streaming parser over a document whose root is ``r`` (or not), reading each ``tag`` element."""
+    return [element.tag for element in iter_elements(data, "r", (tag,), max_bytes=MAX_DOCUMENT_BYTES)]
+
+
+@pytest.mark.parametrize("path", _corpus_params())
+def test_the_streaming_parser_refuses_what_the_tree_parser_refuses(path: Path) -> None:
+    with pytest.raises(MalformedDocument):
+        _stream_every(path.read_bytes(), "{http://www.w3.org/2001/XInclude}include" if "xinclude" in path.name else "x")
+
+
+def test_the_streaming_parser_checks_its_arguments_and_the_root() -> None:
+    with pytest.raises(MalformedDocument, match="too large"):
+        list(iter_elements(b"<r><x/></r>", "r", ("x",), max_bytes=5))
+    with pytest.raises(MalformedDocument, match="root element"):
+        _stream_every(b"<other><x/></other>")
+    assert _stream_every(b"<r><x/><y/><x>text</x></r>") == ["x", "x"]
+
+
+def test_the_streaming_parser_drops_what_it_has_yielded() -> None:
+    """Memory stays bounded by one input chunk (64 KiB, a few thousand of these elements), not the document."""
+    data = b"<r>" + b"".join(b"<x><c>%d</c></x>" % i for i in range(50_000)) + b"</r>"
+    siblings = []
+    for element in iter_elements(data, "r", ("x",), max_bytes=len(data)):
+        assert element.findtext("c") is not None  # complete when yielded
+        siblings.append(len(element.getparent()))
+    assert len(siblings) == 50_000
+    assert max(siblings) < 5_000
 
 
 # -- malformed requests against a running node ----------------------------------------------------------------

@@ -3,7 +3,6 @@ demo data, and the official response examples imported, served back and valid.""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -184,20 +183,3 @@ def test_official_examples_round_trip(make_node, specs_dir, validate_official): 
     with node.ctx.sessions() as session:
         assert not import_document(node.ctx.sessions, export_document(session, "uio.no"), {"uio.no"},
                                    source="again").changed
-
-
-def test_progress_bar_draws_on_terminals() -> None:
-    from ewp_node.publish.cli import ProgressBar
-
-    class Tty(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    out = Tty()
-    bar = ProgressBar("big.csv", out)
-    bar(100, 400)
-    bar(400, 400)
-    assert "big.csv [#######" in out.getvalue() and out.getvalue().endswith("400/400\n")
-    quiet = io.StringIO()
-    ProgressBar("x", quiet)(10, 400)
-    assert quiet.getvalue() == ""

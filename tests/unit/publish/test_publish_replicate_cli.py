@@ -126,4 +126,9 @@ def test_import_export_commands(home, small_document, capsys):  # type: ignore[n
     args = _parser().parse_args(["import", str(home), str(path)])
     assert args.func(args) == 1
     err = capsys.readouterr().err
-    assert "not imported (nothing changed)" in err and "ounits[1], field 'names': at least 1 value(s) required" in err
+    assert err.startswith("ewp-node: error: ") and "(nothing imported)" in err
+    assert "ounits[1], field 'names': at least 1 value(s) required" in err
+    args = _parser().parse_args(["export", str(home), "--format", "csv", "--delimiter", ";"])
+    assert args.func(args) == 0
+    sheet = capsys.readouterr().out.splitlines()
+    assert sheet[0].startswith("hei_id;los_id;") and len(sheet) >= 4

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from werkzeug.wrappers import Request, Response
 
-from ewp_node.registry.fetch import ALLOW_HTTP_ENV, RegistryClient, RegistryUnavailable
+from ewp_node.registry.fetch import RegistryClient, RegistryUnavailable
 from ewp_node.registry.local import build_catalogue
 from ewp_node.security.keys import fingerprint
 
@@ -52,8 +52,7 @@ def catalogues(rsa_keys, make_manifest) -> tuple[bytes, bytes]:  # type: ignore[
 
 
 @pytest.fixture
-def registry(serve, catalogues, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv(ALLOW_HTTP_ENV, "1")
+def registry(serve, catalogues):  # type: ignore[no-untyped-def]
     fake = FakeRegistry(catalogues[0])
     server = serve(fake)
     return fake, server
@@ -65,7 +64,7 @@ def clock(now: datetime) -> Clock:
 
 
 def _client(url: str, cache: Path, clock: Clock) -> RegistryClient:
-    return RegistryClient(f"{url}/catalogue-v1.xml", cache, clock=clock, timeout=5)
+    return RegistryClient(f"{url}/catalogue-v1.xml", cache, clock=clock, timeout=5, allow_http=True)
 
 
 def test_etag_and_304(registry, tmp_path: Path, clock: Clock) -> None:  # type: ignore[no-untyped-def]
@@ -110,7 +109,7 @@ def test_disk_copy_of_another_url_is_ignored(registry, tmp_path: Path, clock: Cl
     fake, server = registry
     assert _client(server.url, tmp_path, clock).refresh() is True
     server.stop()
-    other = RegistryClient(f"{server.url}/other.xml", tmp_path, clock=clock, timeout=5)
+    other = RegistryClient(f"{server.url}/other.xml", tmp_path, clock=clock, timeout=5, allow_http=True)
     with pytest.raises(RegistryUnavailable):
         _ = other.index
 
@@ -166,27 +165,26 @@ def test_unknown_key_refresh_is_rate_limited(registry, catalogues, tmp_path: Pat
     assert len(fake.seen_etags) == 2
 
 
-def test_no_catalogue_at_all(tmp_path: Path, clock: Clock, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv(ALLOW_HTTP_ENV, "1")
-    client = RegistryClient("http://127.0.0.1:9/catalogue-v1.xml", tmp_path, clock=clock, timeout=2)
+def test_no_catalogue_at_all(tmp_path: Path, clock: Clock) -> None:
+    client = RegistryClient("http://127.0.0.1:9/catalogue-v1.xml", tmp_path, clock=clock, timeout=2, allow_http=True)
     with pytest.raises(RegistryUnavailable, match="no catalogue"):
         _ = client.index
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1/catalogue-v1.xml", "ftp://registry.example/c.xml"])
-def test_plain_http_is_refused_without_the_env_var(url: str, tmp_path: Path) -> None:
+def test_plain_http_is_refused_without_allow_http(url: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="https"):
         RegistryClient(url, tmp_path)
 
 
-def test_https_needs_no_env_var(tmp_path: Path) -> None:
+def test_https_needs_no_allow_http(tmp_path: Path) -> None:
     RegistryClient("https://registry.example/catalogue-v1.xml", tmp_path)
 
 
 def test_background_refresh_runs_and_stops(registry, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     fake, server = registry
     client = RegistryClient(f"{server.url}/catalogue-v1.xml", tmp_path, min_refresh_interval=timedelta(0),
-                            timeout=5)
+                            timeout=5, allow_http=True)
     client.start_background_refresh(timedelta(milliseconds=20))
     with pytest.raises(RuntimeError):
         client.start_background_refresh(timedelta(seconds=1))
