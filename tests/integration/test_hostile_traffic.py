@@ -84,8 +84,8 @@ def unknown_key_request(node: ServedNode) -> requests.Response:
     return requests.get(node.url + target, headers=headers, timeout=10)
 
 
-#: Parameters of every API the node serves. Values avoid NUL, C0 control characters and out-of-range dates:
-#: those are finding 6 of the issue, fixed on another branch (its own fuzz test covers them).
+#: Parameters of every API the node serves, and values a fuzzer tries: ids, dates (out of range too), numbers,
+#: NUL and control characters, percent signs, long and non-ASCII strings.
 FUZZED_PARAMETERS = {
     "/ewp/echo": ("echo",),
     "/ewp/institutions": ("hei_id",),
@@ -103,7 +103,8 @@ def fuzzed_value(rng: random.Random) -> str:
     if kind == 0:
         return NODE_HEI
     if kind == 1:
-        return rng.choice(["2026-02-30", "2026-12-01T10:00:00Z", "1970-01-01", "-1", "0", "9" * 30, "", "%", "+"])
+        return rng.choice(["2026-02-30", "2026-12-01T10:00:00Z", "9999-12-31T23:59:59-23:59", "1970-01-01", "-1",
+                           "0", "9" * 30, "", "%", "+", "\x00", "a\x01b", "\x7f", "\ufffe"])
     return "".join(rng.choice(FUZZ_ALPHABET) for _ in range(rng.choice((1, 8, 64, 500))))
 
 
