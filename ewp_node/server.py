@@ -43,7 +43,7 @@ class ServerLimits:
 
     #: Largest request body, declared (Content-Length) or streamed (chunked): 413 beyond.
     max_body_bytes: int = 1024 * 1024
-    #: Request line and headers together (granian answers a bare 431 beyond: nothing legitimate comes near).
+    #: Request line and headers together (granian answers a bare 414 or 431 beyond: nothing legitimate comes near).
     max_head_bytes: int = 64 * 1024
     #: Time a client has to send its request line and headers (the connection is closed after it).
     header_timeout_s: float = 10.0
