@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import multiprocessing
 import os
 import resource
 import sys
@@ -324,6 +325,9 @@ def serve(app_factory: Callable[[], WsgiApp], bind: str, *, workers: int | None 
     limits = limits or ServerLimits()
     host, port = parse_bind(bind)
     _raise_open_files_limit()
+    # Workers are forked, as they were under gunicorn: the app factory needs no pickling (Python 3.14 would
+    # otherwise default to forkserver, which granian replaces with spawn).
+    multiprocessing.set_start_method("fork", force=True)
     with tempfile.TemporaryDirectory(prefix="ewp-node-serve-") as work_dir:
         key = pkcs8_key_file(Path(keyfile), Path(work_dir)) if keyfile else None
         _run_granian(app_factory, host, port, workers=workers or default_workers(), threads=threads,
