@@ -1,7 +1,7 @@
 """Signed Echo throughput on the production server, against a bare-crypto baseline. Prints one JSON object.
 
 What runs: a temporary node home (``ewp_node.home.create_home``, SQLite audit log, fresh keys) is served by
-``ewp-node serve`` (gunicorn gthread, ``workers = cores``, 4 threads) on plain HTTP on 127.0.0.1; its
+``ewp-node serve`` (granian, ``workers = cores``, 4 app threads each) on plain HTTP on 127.0.0.1; its
 registry catalogue (the node's manifest plus a partner whose client key signs every request) comes from a
 tiny local HTTP server, so the node looks the key up and verifies the signature for real. Every request is a
 ``GET /ewp/echo?echo=bench`` signed by the partner (distinct X-Request-Id, fresh Date) and asks for a signed
@@ -9,8 +9,9 @@ response (``Accept-Signature: rsa-sha256``). The baseline (``bench/_echo_baselin
 on the same server options doing one RSA verify and one RSA sign per request.
 
 How: requests are signed before the timed part. The load is ``wrk`` (``bench/echo.lua`` replays the
-pre-signed raw requests, each thread its own slice) or, without wrk, Python threads; same connections and
-duration for both apps, baseline first (its rate sizes the node's pool of signed requests, so no id repeats).
+pre-signed raw requests, each thread its own slice) or, without wrk, Python threads taking the next unused
+request from one shared pool; same connections and duration for both apps, baseline first (its rate sizes
+the node's pool of signed requests, so no id repeats: the node answers a replayed X-Request-Id with 400).
 After the node run, ``--sample`` fresh signed requests are sent with ``requests`` and their responses checked
 with ``verify_response``.
 
@@ -22,7 +23,7 @@ Reading the output:
   ``replay_check_us`` (SQLite, PostgreSQL) and ``audit_record_us``: the replay guard's database claim and the
   audit journal write, per request, timed in-process (``bench/_request_path_costs.py``).
   ``errors``: node responses that were not 2xx, socket errors, and sample responses failing verification.
-  ``server_cpu_us_per_req`` (and the baseline's): CPU of all gunicorn processes per completed request, from
+  ``server_cpu_us_per_req`` (and the baseline's): CPU of all server processes per completed request, from
   /proc; ``cpu_ratio_to_baseline`` = baseline / node CPU per request, steadier than the req/s ratio when
   ``foreign_cpu_s`` (CPU other processes took from the machine during the run) is not ~0: rerun then.
   The load generator shares the machine's cores with the server (``transport``: ``http-loopback``).
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import logging
 import math
@@ -86,14 +88,14 @@ BASELINE_SCRIPT = BENCH_DIR / "_echo_baseline.py"
 NODE_HEI = "node.bench.example.eu"
 PARTNER_HEI = "partner.bench.example.eu"
 ECHO_PATH = "/ewp/echo?echo=bench"
-#: gunicorn threads per worker: ``ewp_node.server.serve``'s default, used by ``ewp-node serve``.
+#: App threads per worker: ``ewp_node.server.serve``'s default, used by ``ewp-node serve``.
 THREADS = 4
 TARGET_RATIO = 0.8
 STARTUP_TIMEOUT = 30.0
 #: Requests signed for the baseline (it checks no id, so they are replayed in a cycle).
 BASELINE_POOL = 2000
 #: Node pool = baseline req/s x duration x this margin (the node should not outrun the bare crypto app).
-POOL_MARGIN = 1.3
+POOL_MARGIN = 1.5
 MAX_POOL = 80_000
 
 
@@ -236,7 +238,7 @@ def write_requests(path: Path, raws: list[str]) -> Path:
 
 
 class ServerProcess:
-    """A gunicorn server in its own process group; stopped with SIGTERM (then SIGKILL) to that group."""
+    """A server (``ewp_node.server.serve``) in its own process group; stopped with SIGTERM (then SIGKILL)."""
 
     def __init__(self, name: str, command: list[str], log_path: Path, up_url: str) -> None:
         self.name, self.command, self.log_path, self.up_url = name, command, log_path, up_url
@@ -323,7 +325,7 @@ class LoadResult:
     client_cpu_s: float = 0.0
     #: CPU seconds other processes of the machine (not the server, not the load generator) used meanwhile.
     foreign_cpu_s: float = 0.0
-    #: CPU seconds each server process (gunicorn master first, then workers) used during the load.
+    #: CPU seconds each server process (the main process first, then workers) used during the load.
     server_cpu_s: list[float] = field(default_factory=list)
 
     @property
@@ -359,18 +361,17 @@ def run_wrk(port: int, requests_file: Path, duration: int, connections: int, thr
     )
 
 
-def _python_client(port: int, pool: list[str], deadline: float, out: list[tuple[int, float]]) -> None:
-    """One connection replaying ``pool`` in order until ``deadline`` (reconnects after a closed connection)."""
+def _python_client(port: int, take: Callable[[], str | None], deadline: float,
+                   out: list[tuple[int, float]]) -> None:
+    """One connection sending the next unused request of the shared pool until ``deadline`` or until the pool
+    runs out (reconnects after a closed connection)."""
     sock: socket.socket | None = None
-    position = 0
-    while time.monotonic() < deadline:
-        raw = pool[position % len(pool)].encode("latin-1")
-        position += 1
+    while time.monotonic() < deadline and (raw := take()) is not None:
         started = time.perf_counter()
         try:
             if sock is None:
                 sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-            sock.sendall(raw)
+            sock.sendall(raw.encode("latin-1"))
             response = http.client.HTTPResponse(sock)
             response.begin()
             response.read()
@@ -387,11 +388,20 @@ def _python_client(port: int, pool: list[str], deadline: float, out: list[tuple[
         sock.close()
 
 
-def run_python_load(port: int, raws: list[str], duration: int, connections: int) -> LoadResult:
-    """Fallback load generator: one thread per connection (costs far more client CPU than wrk)."""
+def run_python_load(port: int, raws: list[str], duration: int, connections: int, cycle: bool) -> LoadResult:
+    """Fallback load generator: one thread per connection (costs far more client CPU than wrk). The threads
+    share one pool (a thread may run far more requests than another), so no request is sent twice unless
+    ``cycle`` (the baseline, which checks no id) replays the pool."""
     deadline = time.monotonic() + duration
     results: list[list[tuple[int, float]]] = [[] for _ in range(connections)]
-    threads = [threading.Thread(target=_python_client, args=(port, raws[i::connections], deadline, results[i]))
+    pool = itertools.cycle(raws) if cycle else iter(raws)
+    lock = threading.Lock()
+
+    def take() -> str | None:
+        with lock:
+            return next(pool, None)
+
+    threads = [threading.Thread(target=_python_client, args=(port, take, deadline, results[i]))
                for i in range(connections)]
     started = time.monotonic()
     for thread in threads:
@@ -402,11 +412,11 @@ def run_python_load(port: int, raws: list[str], duration: int, connections: int)
     flat = [item for per_thread in results for item in per_thread]
     statuses = Counter(str(status) for status, _ in flat if status)
     latencies = sorted(seconds * 1000 for _, seconds in flat) or [0.0]
-    per_slice = max(1, len(raws) // connections)
+    if not cycle and len(flat) >= len(raws):
+        log.warning("the pool of %d signed requests ran out before the end of the load", len(raws))
     return LoadResult(
         requests=sum(1 for status, _ in flat if status), duration_s=elapsed, statuses=dict(statuses),
-        socket_errors=sum(1 for status, _ in flat if not status),
-        ids_reused=sum(max(0, len(r) - 1) // per_slice for r in results),
+        socket_errors=sum(1 for status, _ in flat if not status), ids_reused=0,
         latency_ms={name: round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2)
                     for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("max", 1.0))},
     )
@@ -426,14 +436,14 @@ def _cpu_seconds(who: int) -> float:
 
 
 def run_load(kind: str, server: ServerProcess, port: int, raws: list[str], requests_file: Path, duration: int,
-             connections: int, cores: int) -> LoadResult:
+             connections: int, cores: int, *, cycle: bool = False) -> LoadResult:
     """Load ``server`` for ``duration`` seconds; also records the CPU the server and the load generator used."""
     who = resource.RUSAGE_CHILDREN if kind == "wrk" else resource.RUSAGE_SELF
     client_before, server_before, busy_before = _cpu_seconds(who), server.cpu_seconds(), machine_busy_seconds()
     if kind == "wrk":
         result = run_wrk(port, requests_file, duration, connections, wrk_threads(cores))
     else:
-        result = run_python_load(port, raws, duration, connections)
+        result = run_python_load(port, raws, duration, connections, cycle)
     server_after = server.cpu_seconds()
     result.server_cpu_s = [round(server_after[pid] - server_before.get(pid, 0.0), 2) for pid in sorted(server_after)]
     result.client_cpu_s = _cpu_seconds(who) - client_before
@@ -520,7 +530,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
             log.info("baseline up on :%d; %d s of load, %d connections", baseline_port, args.duration,
                      args.connections)
             baseline = run_load(load, server, baseline_port, raws, requests_file, args.duration, args.connections,
-                                cores)
+                                cores, cycle=True)
         log.info("baseline: %.0f req/s, statuses %s", baseline.req_per_s, baseline.statuses)
 
         count = node_pool_size(baseline.req_per_s, args.duration)
@@ -577,7 +587,7 @@ def report(args: argparse.Namespace, cores: int, workers: int, load: str, sign_u
         "sample_size": args.sample,
         "sample_failures": failures[:5],
         "transport": "http-loopback",
-        "server": f"gunicorn gthread, {workers} workers x {THREADS} threads",
+        "server": f"granian (ASGI, buffering bridge), {workers} workers x {THREADS} app threads",
         "load_generator": f"wrk -t{wrk_threads(cores)}" if load == "wrk" else "python threads",
         "connections": args.connections,
         "duration_s": args.duration,

@@ -13,7 +13,14 @@ from flask import Flask, Response, g, request
 from ewp_node.api import ApiSpec, Endpoint, EwpRequest, FileBody, Limit
 from ewp_node.config import ConfigError, Settings, nearest
 from ewp_node.context import KeyPair, NodeContext
-from ewp_node.errors import EwpError, MethodNotAllowed, NotFound, install_error_handlers
+from ewp_node.errors import (
+    REJECTED_ENVIRON_KEY,
+    EwpError,
+    MethodNotAllowed,
+    NotFound,
+    RejectedByServer,
+    install_error_handlers,
+)
 from ewp_node.manifest import MANIFEST_PATH, build_manifest
 from ewp_node.params import Params, read_form
 from ewp_node.responses import serialize, xml_response
@@ -156,6 +163,9 @@ def create_app(ctx: NodeContext) -> Flask:
             api = "unknown"
         if api is not None:
             g.ewp = middleware.RequestState.begin(api, request.environ)
+        rejected: RejectedByServer | None = request.environ.get(REJECTED_ENVIRON_KEY)
+        if rejected is not None:
+            raise rejected
 
     @app.after_request
     def _finalize(response: Response) -> Response:

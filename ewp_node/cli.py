@@ -65,7 +65,7 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from ewp_node.cnr.cli import background_worker
     from ewp_node.preflight import check_node
-    from ewp_node.server import serve
+    from ewp_node.server import ServerLimits, serve
     from ewp_node.wsgi import app_for_home
 
     settings = load_settings(args.home)
@@ -75,7 +75,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     scheme = "https" if tls[0] else "http"
     print(f"serving {settings.heis[0].id} on {scheme}://{bind} (public base URL {settings.base_url})", file=sys.stderr)
     with background_worker(settings.home):  # the outbox worker: CNRs and follow-up fetches
-        serve(lambda: app_for_home(settings.home), bind, workers=args.workers, certfile=tls[0], keyfile=tls[1])
+        serve(lambda: app_for_home(settings.home), bind, workers=args.workers, certfile=tls[0], keyfile=tls[1],
+              limits=ServerLimits(max_body_bytes=settings.max_request_bytes))
     return 0
 
 
@@ -212,7 +213,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def bind_address(text: str) -> str:
-    """``--bind``: ``PORT`` (on 127.0.0.1), ``HOST:PORT`` or ``[IPv6]:PORT``, as gunicorn's ``HOST:PORT``."""
+    """``--bind``: ``PORT`` (on 127.0.0.1), ``HOST:PORT`` or ``[IPv6]:PORT``, as the server binds ``HOST:PORT``."""
     host, sep, port = text.rpartition(":")
     if not sep:
         host, port = "127.0.0.1", text
@@ -258,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hei", help="the HEI whose manifest to print (multi-HEI nodes)")
     p.set_defaults(func=cmd_manifest)
 
-    p = sub.add_parser("serve", help="run the node on gunicorn in the foreground")
+    p = sub.add_parser("serve", help="run the node on granian in the foreground")
     p.add_argument("home")
     p.add_argument("--bind", type=bind_address, help=f"PORT, HOST:PORT or [IPv6]:PORT (default {DEFAULT_BIND})")
     p.add_argument("--workers", type=int)

@@ -79,6 +79,19 @@ class ServiceUnavailable(EwpError):
     status = 503
 
 
+class RejectedByServer(EwpError):
+    """A request the server refused before the app saw it whole (a body too large or too slow, too many
+    requests at once from one address). The server puts it in the WSGI environ under
+    ``REJECTED_ENVIRON_KEY``; the app raises it, so it is answered, signed and audited like any error."""
+
+    def __init__(self, status: int, developer_message: str) -> None:
+        super().__init__(developer_message)
+        self.status = status
+
+
+REJECTED_ENVIRON_KEY = "ewp_node.rejected"
+
+
 def build_error_response(developer_message: str, user_message: str | None = None) -> etree._Element:
     """Build the common ``<error-response>`` element (architecture common-types.xsd)."""
     root = etree.Element(q(COMMON, "error-response"), nsmap={None: COMMON})

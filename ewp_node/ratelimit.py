@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 
 class TokenBucket:
-    """Thread-safe; one bucket per process (each gunicorn worker has its own, so a node's bound is
+    """Thread-safe; one bucket per process (each server worker has its own, so a node's bound is
     ``workers`` times this one)."""
 
     def __init__(self, per_second: float, burst: int, *, clock: Callable[[], float] = time.monotonic) -> None:

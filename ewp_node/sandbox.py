@@ -1,6 +1,6 @@
 """A local EWP network on loopback: a registry built from the nodes' manifests, and N nodes over HTTPS.
 
-Each node is a real ``ewp-node serve`` process (gunicorn, TLS with a throw-away CA); the registry runs in
+Each node is a real ``ewp-node serve`` process (granian, TLS with a throw-away CA); the registry runs in
 this process, fetches every manifest, validates it (against the official XSDs when they are found, as
 the real Registry does) and serves the catalogue the nodes refresh from.
 

@@ -15,7 +15,7 @@ from ewp_node.context import NodeContext, build_context
 from ewp_node.home import HomeSpec, create_home
 from ewp_node.sandbox import DEMO_HEIS, Sandbox
 
-pytestmark = pytest.mark.slow  # two gunicorn nodes start and stop
+pytestmark = pytest.mark.slow  # two serve nodes start and stop
 
 NEWCOMER = "newcomer.example.eu"
 

@@ -1,4 +1,4 @@
-"""Two real nodes (gunicorn over HTTPS on loopback) and a local registry: signed calls both ways, unknown keys,
+"""Two real nodes (ewp-node serve over HTTPS on loopback) and a local registry: signed calls both ways, unknown keys,
 the audit log, a registry outage and the early refresh for a partner that appears after a node started.
 
 Everything runs on 127.0.0.1 and every wait is bounded. The registry outage test stops the sandbox's registry,
@@ -38,7 +38,7 @@ from ewp_node.security.keys import fingerprint, public_key_b64
 from ewp_node.store.audit import AuditEntry, Direction
 from ewp_node.xml import ns
 
-pytestmark = pytest.mark.slow  # about 13 s: two gunicorn nodes start and stop
+pytestmark = pytest.mark.slow  # about 13 s: two serve nodes start and stop
 
 T = TypeVar("T")
 #: Upper bound of every wait in this file (seconds).
@@ -147,7 +147,7 @@ def test_the_audit_log_has_both_sides_of_each_exchange(sandbox: Sandbox, node_co
                           for row in recent)
     ok_ids = {row.request_id for row in recent if row.status == 200}
     assert ok_ids
-    # b's gunicorn workers flush their audit sink every second: wait for the IN side, bounded.
+    # b's server workers flush their audit sink every second: wait for the IN side, bounded.
     rows = wait_for(lambda: _audit_rows(ctx_b, Direction.IN, ok_ids), "the IN rows of the callee")
     assert {row.status for row in rows} == {200}
     assert all(row.api == "echo" and row.partner_hei == a.hei_id for row in rows)

@@ -12,7 +12,7 @@ from ewp_node.xml.build.common import Record, add_text, add_texts
 from ewp_node.xml.fragments import FragmentCache
 from ewp_node.xml.ns import COURSE_REPLICATION, COURSES, TERM_V1, q
 
-#: Bytes of serialised ``<learningOpportunitySpecification>`` elements each process (each gunicorn worker)
+#: Bytes of serialised ``<learningOpportunitySpecification>`` elements each process (each server worker)
 #: keeps to re-parse instead of rebuilding. A typical LOS takes 2.7 KB, 5.7 KB with its key (the LOS as
 #: stored) and the Python objects, so 16 MB holds ~6,000 LOSes for ~35 MB per worker. Raising it buys hits
 #: on larger catalogues with memory in every worker; lowering it, or 0 (no cache), makes more requests build
