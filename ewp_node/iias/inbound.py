@@ -26,15 +26,14 @@ def receive(sessions: sessionmaker[Session], hei_id: str, partner_heis: Iterable
     """
     recorded = 0
     for partner_hei_id in sorted(partner_heis):
-        with sessions.begin() as session:
-            if kind is NotificationKind.APPROVAL:
-                row = repo.find(session, hei_id, iia_id)
-                if row is None or row.deleted_at is not None or row.partner_hei_id != partner_hei_id:
-                    continue
-            try:
-                with session.begin_nested():
-                    repo.record_notification(session, hei_id, partner_hei_id, kind, iia_id, now)
-            except IntegrityError:  # the same notification, recorded at this instant by another request
-                continue
-            recorded += 1
+        try:
+            with sessions.begin() as session:
+                if kind is NotificationKind.APPROVAL:
+                    row = repo.find(session, hei_id, iia_id)
+                    if row is None or row.deleted_at is not None or row.partner_hei_id != partner_hei_id:
+                        continue
+                repo.record_notification(session, hei_id, partner_hei_id, kind, iia_id, now)
+        except IntegrityError:  # the same notification, recorded at this instant by another request
+            continue
+        recorded += 1
     return recorded
