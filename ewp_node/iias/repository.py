@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from ewp_node.iias.build import GivenApproval, IiaStats
-from ewp_node.iias.models import Direction, IiaApproval, IiaNotification, IiaRow, NotificationKind, PartnerCopy
+from ewp_node.iias.models import Direction, IiaApproval, IiaRow, PartnerCopy
 from ewp_node.iias.records import Iia, from_data
 
 #: Largest ``IN (...)`` list sent to the database in one query.
@@ -114,47 +114,6 @@ def partner_copy(session: Session, hei_id: str, partner_hei_id: str, partner_iia
 def copy_of(session: Session, row: IiaRow) -> PartnerCopy | None:
     """The partner's copy mapped to our copy ``row``, if fetched."""
     return session.scalar(select(PartnerCopy).where(PartnerCopy.iia_pk == row.id))
-
-
-# -- received notifications --------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Notification:
-    """A received CNR waiting for its follow-up fetch."""
-
-    id: int
-    hei_id: str
-    partner_hei_id: str
-    kind: NotificationKind
-    iia_id: str
-    received_at: datetime
-
-
-def record_notification(session: Session, hei_id: str, partner_hei_id: str, kind: NotificationKind, iia_id: str,
-                        now: datetime) -> None:
-    """Remember that ``partner_hei_id`` notified ``hei_id`` about ``iia_id``; a repeat re-opens the same row."""
-    row = session.scalar(select(IiaNotification).where(
-        IiaNotification.hei_id == hei_id, IiaNotification.partner_hei_id == partner_hei_id,
-        IiaNotification.kind == kind.value, IiaNotification.iia_id == iia_id))
-    if row is None:
-        session.add(IiaNotification(hei_id=hei_id, partner_hei_id=partner_hei_id, kind=kind.value, iia_id=iia_id,
-                                    received_at=now, handled_at=None))
-    else:
-        row.received_at, row.handled_at = now, None
-
-
-def pending_notifications(session: Session, limit: int = 100) -> list[Notification]:
-    """Received notifications not handled yet, oldest first."""
-    rows = session.scalars(select(IiaNotification).where(IiaNotification.handled_at.is_(None))
-                           .order_by(IiaNotification.received_at, IiaNotification.id).limit(limit))
-    return [Notification(r.id, r.hei_id, r.partner_hei_id, NotificationKind(r.kind), r.iia_id, r.received_at)
-            for r in rows]
-
-
-def mark_handled(session: Session, notification_id: int, now: datetime) -> None:
-    row = session.get(IiaNotification, notification_id)
-    if row is not None:
-        row.handled_at = now
 
 
 # -- state of one IIA, for people ----------------------------------------------------------------------------
