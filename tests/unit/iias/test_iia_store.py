@@ -163,6 +163,9 @@ def _outbox(session) -> list[tuple[str, str, str, str]]:  # type: ignore[no-unty
 
 
 def test_changes_queue_their_cnr_in_the_same_transaction(sessions, raw_iia) -> None:  # type: ignore[no-untyped-def]
+    from ewp_node.cnr.senders import registered_kinds
+
+    assert {service.IIA_CNR, service.IIA_APPROVAL_CNR} <= registered_kinds()  # the outbox knows how to send them
     ours = check_iia(raw_iia)
     with sessions.begin() as session:
         service.create(session, HEI, ours, T0)
