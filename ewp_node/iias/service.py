@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ewp_node.cnr import enqueue
 from ewp_node.iias import repository as repo
-from ewp_node.iias.build import build_iia
+from ewp_node.iias.build import add_hash, build_iia
 from ewp_node.iias.hash import hash_iia
 from ewp_node.iias.models import ConditionYears, Direction, IiaApproval, IiaRow, PartnerCopy
 from ewp_node.iias.parse import ReceivedIia
@@ -36,8 +36,10 @@ class IiaChangeRefused(ValueError):
 
 def _served(iia: Iia) -> tuple[str, str]:
     """The ``<iia>`` as served (serialised) and its hash."""
-    iia_hash = hash_iia(build_iia(iia, None)).sha256
-    return etree.tostring(build_iia(iia, iia_hash), encoding="unicode"), iia_hash
+    element = build_iia(iia, None)
+    iia_hash = hash_iia(element).sha256
+    add_hash(element, iia_hash)
+    return etree.tostring(element, encoding="unicode"), iia_hash
 
 
 def _tell_partner(session: Session, row: IiaRow, now: datetime) -> None:
