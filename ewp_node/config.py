@@ -177,6 +177,14 @@ def other_ids(value: Any, at: Reading) -> tuple[tuple[str, str], ...]:
     raise at.fail(value, "other ids by type are expected, e.g. other_ids = { erasmus = \"F LYON01\" }")
 
 
+def api_names(value: Any, at: Reading) -> frozenset[str]:
+    if isinstance(value, EnvText):
+        value = [name.strip() for name in value.split(",") if name.strip()]
+    if isinstance(value, list) and all(isinstance(name, str) and name.strip() for name in value):
+        return frozenset(name.strip() for name in value)
+    raise at.fail(value, 'a list of API names is expected, e.g. disabled_apis = ["iias"]')
+
+
 @dataclass(frozen=True)
 class HeiConfig:
     """One HEI covered by this node (a ``[[heis]]`` table): SCHAC id (lower case), names by language, other
@@ -185,6 +193,12 @@ class HeiConfig:
     id: str = setting(read=hei_id)
     names: Mapping[str, str] = setting(read=names)
     other_ids: tuple[tuple[str, str], ...] = setting((), other_ids)
+    #: APIs (manifest entry names, e.g. ``iias``) this HEI has served elsewhere (the Erasmus Dashboard or
+    #: another provider): left out of its manifest and refused on its URLs. Default: every API is served.
+    disabled_apis: frozenset[str] = setting(frozenset(), api_names)
+
+    def serves(self, api: str) -> bool:
+        return api not in self.disabled_apis
 
 
 def heis(value: Any, at: Reading) -> tuple[HeiConfig, ...]:
