@@ -13,7 +13,7 @@ from ewp_node.errors import BadRequest, Conflict
 from ewp_node.mobilities import service
 from ewp_node.mobilities.parse import InvalidDocument
 from ewp_node.mobilities.repository import IndexFilter
-from ewp_node.params import many, optional_one, parse_academic_year, parse_datetime
+from ewp_node.params import many, optional_one, parse_academic_year, parse_datetime, parse_identifier
 
 T = TypeVar("T")
 #: The ``max-omobility-ids`` every mobility API advertises by default.
@@ -58,7 +58,7 @@ def refused_changes() -> Iterator[None]:
 def queue_fetches(request: EwpRequest, api: ApiSpec, kind: str, notifiers: frozenset[str]) -> None:
     """A CNR: queue the follow-up fetch ``kind`` of the notified mobilities from each of ``notifiers`` (the
     verified caller's HEIs), for each HEI this URL serves; the worker fetches later (nothing is called now)."""
-    ids = omobility_ids(request, api)
+    ids = [parse_identifier(i, "omobility_id") for i in omobility_ids(request, api)]  # they are stored
     with request.ctx.sessions.begin() as session:
         for our_hei in sorted(request.served_heis()):
             for notifier in sorted(notifiers):
