@@ -1,0 +1,48 @@
+"""Console accounts and their server-side sessions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ewp_node.store.base import Base
+
+
+class Role(enum.Enum):
+    """``viewer`` reads every page of the console; ``officer`` also acts (approve, comment, retry, check)."""
+
+    VIEWER = "viewer"
+    OFFICER = "officer"
+
+
+class OfficeUser(Base):
+    __tablename__ = "office_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16,
+                                            values_callable=lambda e: [m.value for m in e]))
+    #: The covered HEIs this account works for; empty: every HEI of the node.
+    hei_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class OfficeSession(Base):
+    """One login. The cookie carries a random token; only its SHA-256 is stored (a leaked table opens nothing)."""
+
+    __tablename__ = "office_sessions"
+    __table_args__ = (Index("ix_office_sessions_expires_at", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("office_users.id", ondelete="CASCADE"))
+    #: Sent back in every form and compared on every POST.
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    lang: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]

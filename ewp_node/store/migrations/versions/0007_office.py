@@ -1,0 +1,50 @@
+"""The office console: accounts and server-side sessions.
+
+Revision ID: 0007
+Revises: 0002
+Create Date: 2026-12-01 01:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0007'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('office_users',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('password_hash', sa.String(length=255), nullable=False),
+    sa.Column('role', sa.Enum('viewer', 'officer', name='role', native_enum=False, length=16), nullable=False),
+    sa.Column('hei_ids', sa.JSON(), nullable=False),
+    sa.Column('disabled', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_office_users')),
+    sa.UniqueConstraint('name', name=op.f('uq_office_users_name'))
+    )
+    op.create_table('office_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('csrf_token', sa.String(length=64), nullable=False),
+    sa.Column('lang', sa.String(length=8), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['office_users.id'], name=op.f('fk_office_sessions_user_id_office_users'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_office_sessions')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_office_sessions_token_hash'))
+    )
+    op.create_index('ix_office_sessions_expires_at', 'office_sessions', ['expires_at'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_office_sessions_expires_at', table_name='office_sessions')
+    op.drop_table('office_sessions')
+    op.drop_table('office_users')

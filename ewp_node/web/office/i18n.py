@@ -1,0 +1,82 @@
+"""English and French for the console. Texts are written in English in the templates and looked up here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+FRENCH: dict[str, str] = {
+    "Office console": "Console du bureau des relations internationales",
+    "Home": "Accueil",
+    "Exchanges": "Échanges",
+    "Partners": "Partenaires",
+    "Indicators": "Indicateurs",
+    "Log in": "Se connecter",
+    "Log out": "Se déconnecter",
+    "User name": "Nom d'utilisateur",
+    "Password": "Mot de passe",
+    "Language": "Langue",
+    "Change": "Changer",
+    "Wrong user name or password.": "Nom d'utilisateur ou mot de passe incorrect.",
+    "Too many failed attempts: wait a few minutes.": "Trop d'échecs : attendez quelques minutes.",
+    "Signed in as": "Connecté en tant que",
+    "officer": "chargé(e) de mobilité",
+    "viewer": "lecteur",
+    "exchanges, last 24 h": "échanges, dernières 24 h",
+    "errors, last 24 h": "erreurs, dernières 24 h",
+    "registry catalogue": "catalogue du registre",
+    "fresh": "à jour",
+    "stale": "ancien",
+    "Partner": "Partenaire",
+    "API": "API",
+    "Direction": "Sens",
+    "Outcome": "Résultat",
+    "Since": "Depuis",
+    "Until": "Jusqu'à",
+    "any": "tous",
+    "incoming": "entrant",
+    "outgoing": "sortant",
+    "success": "succès",
+    "Filter": "Filtrer",
+    "Download CSV": "Télécharger en CSV",
+    "Time (UTC)": "Heure (UTC)",
+    "Status": "Statut",
+    "Duration (ms)": "Durée (ms)",
+    "Request id": "Identifiant de requête",
+    "Key": "Clé",
+    "Message": "Message",
+    "No exchange matches.": "Aucun échange ne correspond.",
+    "Older exchanges": "Échanges plus anciens",
+    "Exchange": "Échange",
+    "Back to the exchanges": "Retour aux échanges",
+    "Partners we exchanged with, last 30 days": "Partenaires avec qui nous avons échangé, 30 derniers jours",
+    "Look up a HEI": "Chercher un établissement",
+    "SCHAC id": "Identifiant SCHAC",
+    "Look up": "Chercher",
+    "Incoming": "Entrants",
+    "Outgoing": "Sortants",
+    "Errors": "Erreurs",
+    "Last exchange": "Dernier échange",
+    "This HEI is not in the registry catalogue.": "Cet établissement n'est pas dans le catalogue du registre.",
+    "APIs it serves": "API servies",
+    "Version": "Version",
+    "Host": "Hôte",
+    "Signs its answers": "Signe ses réponses",
+    "yes": "oui",
+    "no": "non",
+    "Check partner": "Tester le partenaire",
+    "Only officers may do this.": "Seuls les chargé(e)s de mobilité peuvent faire cela.",
+    "Activity, last 14 days": "Activité, 14 derniers jours",
+    "partners calling us": "partenaires qui nous appellent",
+    "our calls to partners": "nos appels aux partenaires",
+    "Exchanges per partner, last 30 days": "Échanges par partenaire, 30 derniers jours",
+    "No exchanges yet.": "Aucun échange pour l'instant.",
+    "Forbidden": "Interdit",
+    "Page not found": "Page introuvable",
+}
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    """``_`` for the templates: the French text when ``lang`` is ``fr`` and one exists, else the English."""
+    if lang == "fr":
+        return lambda text: FRENCH.get(text, text)
+    return lambda text: text
