@@ -28,7 +28,12 @@ def cmd_init(args: argparse.Namespace) -> int:
         from ewp_node.context import build_context
         from ewp_node.publish.cli import load_demo_data
 
-        load_demo_data(build_context(settings).sessions, settings.heis[0].id, args.with_demo_data)
+        sessions = build_context(settings).sessions
+        load_demo_data(sessions, settings.heis[0].id, args.with_demo_data)
+        if args.demo_partner:
+            from ewp_node.mobilities.demo import load_demo_mobilities
+
+            load_demo_mobilities(sessions, settings.heis[0].id, args.demo_partner)
     print(f"created node home {settings.home} for {settings.heis[0].id}; manifest at {settings.url('manifest.xml')}",
           file=sys.stderr)
     return 0
@@ -46,6 +51,7 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from ewp_node.cnr.cli import background_worker
     from ewp_node.server import serve
     from ewp_node.wsgi import app_for_home
 
@@ -54,7 +60,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     tls = (str(settings.tls_cert), str(settings.tls_key)) if settings.tls_cert and settings.tls_key else (None, None)
     scheme = "https" if tls[0] else "http"
     print(f"serving {settings.heis[0].id} on {scheme}://{bind} (public base URL {settings.base_url})", file=sys.stderr)
-    serve(lambda: app_for_home(settings.home), bind, workers=args.workers, certfile=tls[0], keyfile=tls[1])
+    with background_worker(settings.home):  # the outbox worker: CNRs and follow-up fetches
+        serve(lambda: app_for_home(settings.home), bind, workers=args.workers, certfile=tls[0], keyfile=tls[1])
     return 0
 
 
@@ -151,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--admin-email")
     p.add_argument("--with-demo-data", nargs="?", const="fr", choices=("fr", "pl"),
                    help="fill the HEI with a demo data set (fr or pl)")
+    p.add_argument("--demo-partner", metavar="HEI",
+                   help="with --with-demo-data: also demo mobilities and learning agreements with this partner HEI")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("manifest", help="print the Discovery manifest (works offline)")
@@ -189,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir")
     p.set_defaults(func=cmd_demo)
 
-    for module in ("ewp_node.publish.cli", "ewp_node.elmo.cli", "ewp_node.office.cli"):
+    for module in ("ewp_node.publish.cli", "ewp_node.elmo.cli", "ewp_node.cnr.cli", "ewp_node.mobilities.cli",
+                   "ewp_node.office.cli"):
         try:
             __import__(module, fromlist=["register"]).register(sub)
         except ModuleNotFoundError as exc:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ewp_node.api import ApiSpec, EwpRequest
-from ewp_node.errors import BadRequest
+from ewp_node.errors import BadRequest, Forbidden
 from ewp_node.params import exactly_one_of, many, required_one
 
 
@@ -36,3 +36,13 @@ def requested_heis(request: EwpRequest, api: ApiSpec) -> list[str]:
     hei_ids = many(request.params, "hei_id", api.limit(request.ctx.settings, "max-hei-ids"))
     served = request.served_heis()
     return [h for h in hei_ids if h in served]
+
+
+#: The EWP Stats Portal's HEI: the only caller of the ``stats`` endpoints (DIGEST.md section 1, "Statistics").
+STATS_PORTAL_HEI = "stats.erasmuswithoutpaper.eu"
+
+
+def require_stats_portal(request: EwpRequest) -> None:
+    """:raises Forbidden: unless the Stats Portal calls."""
+    if not request.caller.covers(STATS_PORTAL_HEI):
+        raise Forbidden(f"statistics are for the EWP Stats Portal ({STATS_PORTAL_HEI}) only")

@@ -5,6 +5,21 @@
 
 from __future__ import annotations
 
-from handlers import course_replication, courses, echo, factsheet, file, institutions, ounits
+from handlers import (
+    course_replication,
+    courses,
+    echo,
+    factsheet,
+    file,
+    imobilities,
+    imobility_cnr,
+    institutions,
+    omobilities,
+    omobility_cnr,
+    omobility_la_cnr,
+    omobility_las,
+    ounits,
+)
 
-ENABLED = (echo, institutions, ounits, courses, course_replication, factsheet, file)
+ENABLED = (echo, institutions, ounits, courses, course_replication, factsheet, file,
+           omobilities, omobility_las, imobilities, omobility_cnr, omobility_la_cnr, imobility_cnr)

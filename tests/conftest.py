@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,9 @@ from pathlib import Path
 import pytest
 import requests
 from lxml import etree
+from sqlalchemy import Engine, event, text
+
+from ewp_node.store.db import alembic_config, make_engine
 
 REPO = Path(__file__).resolve().parent.parent
 #: The official EWP XSDs, examples and vectors live beside the repository, never inside it.
@@ -299,3 +303,49 @@ def make_pair(tmp_path: Path):  # type: ignore[no-untyped-def]
     for pair in pairs:
         _release(pair.a)
         _release(pair.b)
+
+
+# -- an empty store on SQLite and on PostgreSQL -----------------------------------------------------------------------
+
+PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_store() -> Iterator[Engine]:
+    """An engine on a private schema of the test database, dropped afterwards (tests can run in parallel)."""
+    admin = make_engine(PG_URL)
+    schema = f"store_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # noqa: BLE001 - no server: skip with the reason
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
+    engine = make_engine(PG_URL)
+
+    @event.listens_for(engine, "connect")
+    def _search_path(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f'SET search_path TO "{schema}"')
+        dbapi_connection.commit()
+
+    try:
+        yield engine
+    finally:
+        from alembic import command
+
+        command.downgrade(alembic_config(engine), "base")
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_engine(request, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    """An empty database of each kind (SQLite file; PostgreSQL: a private schema, dropped afterwards)."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+        yield engine
+        engine.dispose()
+    else:
+        yield from _postgres_store()

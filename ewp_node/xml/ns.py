@@ -48,3 +48,24 @@ XML_LANG = f"{{{XML}}}lang"
 def q(namespace: str, local: str) -> str:
     """Clark notation ``{namespace}local`` for lxml."""
     return f"{{{namespace}}}{local}"
+
+# Mobility APIs: nominations (OMobilities v3, IMobilities v2), learning agreements (OMobility LAs v1) and
+# their CNRs. OMobilities v3, IMobilities v2 and the v2 CNRs are the network's newer majors.
+TERM_V2 = f"{GH}/ewp-specs-types-academic-term/tree/stable-v2"
+OMOBILITIES = f"{GH}/ewp-specs-api-omobilities/blob/stable-v3/endpoints"
+OMOBILITIES_ENTRY = f"{GH}/ewp-specs-api-omobilities/blob/stable-v3/manifest-entry.xsd"
+IMOBILITIES = f"{GH}/ewp-specs-api-imobilities/blob/stable-v2/endpoints"
+IMOBILITIES_ENTRY = f"{GH}/ewp-specs-api-imobilities/blob/stable-v2/manifest-entry.xsd"
+OMOBILITY_LAS = f"{GH}/ewp-specs-api-omobility-las/blob/stable-v1/endpoints"
+OMOBILITY_LAS_ENTRY = f"{GH}/ewp-specs-api-omobility-las/blob/stable-v1/manifest-entry.xsd"
+OMOBILITY_CNR = f"{GH}/ewp-specs-api-omobility-cnr/tree/stable-v2"
+OMOBILITY_CNR_ENTRY = f"{GH}/ewp-specs-api-omobility-cnr/blob/stable-v2/manifest-entry.xsd"
+IMOBILITY_CNR = f"{GH}/ewp-specs-api-imobility-cnr/tree/stable-v2"
+IMOBILITY_CNR_ENTRY = f"{GH}/ewp-specs-api-imobility-cnr/blob/stable-v2/manifest-entry.xsd"
+OMOBILITY_LA_CNR = f"{GH}/ewp-specs-api-omobility-la-cnr/tree/stable-v1"
+OMOBILITY_LA_CNR_ENTRY = f"{GH}/ewp-specs-api-omobility-la-cnr/blob/stable-v1/manifest-entry.xsd"
+
+
+def endpoint_ns(base: str, document: str) -> str:
+    """The namespace of one endpoint document of an API whose XSDs live under ``endpoints/``."""
+    return f"{base}/{document}.xsd"

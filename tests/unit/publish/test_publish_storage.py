@@ -2,60 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, event, text
 
 from ewp_node.publish import repository as repo
 from ewp_node.publish.export import export_document
 from ewp_node.publish.importer import import_document
-from ewp_node.store.db import alembic_config, make_engine, session_factory, upgrade_database
+from ewp_node.store.db import alembic_config, session_factory, upgrade_database
 
 HEI = "uni-a.example.eu"
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-def _postgres_engine() -> Iterator[Engine]:
-    """An engine on a private schema of the test database, dropped afterwards (tests can run in parallel)."""
-    admin = make_engine(PG_URL)
-    schema = f"pub_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # noqa: BLE001 - no server: skip with the reason
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
-    engine = make_engine(PG_URL)
-
-    @event.listens_for(engine, "connect")
-    def _search_path(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute(f'SET search_path TO "{schema}"')
-        dbapi_connection.commit()
-
-    try:
-        yield engine
-    finally:
-        from alembic import command
-
-        command.downgrade(alembic_config(engine), "base")
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
-        yield engine
-        engine.dispose()
-    else:
-        yield from _postgres_engine()
+@pytest.fixture
+def engine(store_engine):  # type: ignore[no-untyped-def]
+    return store_engine
 
 
 def test_store_round_trip(engine, small_document) -> None:  # type: ignore[no-untyped-def]

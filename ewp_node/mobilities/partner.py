@@ -1,0 +1,122 @@
+"""Calls to partners about mobilities: fetch what they publish (their nominations and learning agreements of
+students they send us, their arrival facts about students we send them), stored as received beside what we
+parsed, and answer their changes proposals through their LA ``update`` endpoint.
+
+A 409 from the partner means its proposal changed since we read it: our copy is refreshed and the caller is
+told (:class:`service.StaleProposal`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Sequence
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ewp_node.client import EwpClient, PartnerUnavailable
+from ewp_node.mobilities import repository as repo
+from ewp_node.mobilities import service
+from ewp_node.mobilities.build import build_las_update_request
+from ewp_node.mobilities.parse import (
+    InvalidDocument,
+    LaDecision,
+    parse_imobilities_get,
+    parse_las_get,
+    parse_omobilities_get,
+)
+from ewp_node.mobilities.records import Direction, ProposalState, Signature
+from ewp_node.responses import serialize
+
+LAS_API = "omobility-las"
+OMOBILITIES_API = "omobilities"
+IMOBILITIES_API = "imobilities"
+#: The majors we read (OMobilities v2 partners are not read yet).
+OMOBILITIES_MAJOR, IMOBILITIES_MAJOR = 3, 2
+
+
+class FetchFailed(PartnerUnavailable):
+    """The partner answered a get with another status than 200."""
+
+    def __init__(self, partner_hei_id: str, api: str, status: int) -> None:
+        super().__init__(f"{partner_hei_id} answered HTTP {status} to a {api} get")
+        self.status = status
+
+
+def _fetch(client: EwpClient, partner_hei_id: str, api: str, major: int | None, params: Sequence[tuple[str, str]],
+           omobility_ids: Iterable[str], store: Callable[[bytes], int]) -> int:
+    """Get ``omobility_ids`` in as few calls as the partner's ``max-omobility-ids`` allows; ``store`` each
+    answer. :returns: how many were stored."""
+    ids = list(dict.fromkeys(omobility_ids))
+    per_call = max(1, client.find(partner_hei_id, api, major=major).limits.get("max-omobility-ids", 1))
+    stored = 0
+    for start in range(0, len(ids), per_call):
+        response = client.call(partner_hei_id, api, "get-url",
+                               [*params, *(("omobility_id", i) for i in ids[start:start + per_call])], major=major)
+        if response.status != 200:
+            raise FetchFailed(partner_hei_id, api, response.status)
+        stored += store(response.body)
+    return stored
+
+
+def fetch_las(client: EwpClient, sessions: sessionmaker[Session], partner_hei_id: str, our_heis: Collection[str],
+              omobility_ids: Iterable[str]) -> int:
+    """Fetch these learning agreements from the partner (their sending HEI) and store them. :returns: how many.
+
+    :raises PartnerUnavailable: no answer, or not a 200 (:class:`FetchFailed`).
+    :raises InvalidDocument: the answer is not an LA get response.
+    """
+    with sessions() as session:
+        known = {m.omobility_id: m.nomination for m in repo.list_mobilities(session, our_heis)
+                 if m.sending.hei_id == partner_hei_id}
+
+    def store(body: bytes) -> int:
+        return service.receive_partner_las(sessions, partner_hei_id, our_heis, parse_las_get(body, known))
+
+    return _fetch(client, partner_hei_id, LAS_API, None, [("sending_hei_id", partner_hei_id)], omobility_ids, store)
+
+
+def fetch_nominations(client: EwpClient, sessions: sessionmaker[Session], partner_hei_id: str,
+                      our_heis: Collection[str], omobility_ids: Iterable[str]) -> int:
+    """Fetch the partner's nominations of students it sends us (OMobilities v3) and store them."""
+    def store(body: bytes) -> int:
+        return service.receive_partner_nominations(sessions, partner_hei_id, our_heis, parse_omobilities_get(body))
+
+    return _fetch(client, partner_hei_id, OMOBILITIES_API, OMOBILITIES_MAJOR, [], omobility_ids, store)
+
+
+def fetch_arrivals(client: EwpClient, sessions: sessionmaker[Session], partner_hei_id: str,
+                   our_heis: Collection[str], omobility_ids: Iterable[str]) -> int:
+    """Fetch the partner's actual dates of students we send it (IMobilities v2) and store them."""
+    def store(body: bytes) -> int:
+        return service.receive_arrivals(sessions, partner_hei_id, our_heis, parse_imobilities_get(body))
+
+    return _fetch(client, partner_hei_id, IMOBILITIES_API, IMOBILITIES_MAJOR, [], omobility_ids, store)
+
+
+def answer_proposal(client: EwpClient, sessions: sessionmaker[Session], partner_hei_id: str,
+                    our_heis: Collection[str], omobility_id: str, signature: Signature, comment: str | None = None
+                    ) -> ProposalState:
+    """Approve (``comment`` None) or comment the partner's pending proposal, then record it in our copy.
+
+    :raises service.UnknownMobility: no copy of this LA, or no pending proposal in it.
+    :raises service.StaleProposal: the partner answered 409 (our copy has been refreshed).
+    :raises PartnerUnavailable: any other failure; our copy is unchanged.
+    """
+    with sessions() as session:
+        found = repo.las_by_ids(session, {partner_hei_id}, our_heis, [omobility_id], Direction.INCOMING)
+    la = found[0] if found else None
+    if la is None or la.changes_proposal is None:
+        raise service.UnknownMobility(f"no pending proposal of {partner_hei_id} for mobility {omobility_id!r}")
+    decision = LaDecision(partner_hei_id, omobility_id, la.changes_proposal.proposal_id, signature, comment)
+    body = serialize(build_las_update_request(partner_hei_id, omobility_id, decision.proposal_id, signature,
+                                              comment=comment))
+    response = client.call(partner_hei_id, LAS_API, "update-url", xml_body=body)
+    if response.status == 409:
+        fetch_las(client, sessions, partner_hei_id, our_heis, [omobility_id])
+        raise service.StaleProposal(f"{partner_hei_id} has a newer proposal for {omobility_id!r}: our copy was "
+                                    "refreshed, look at it again")
+    if response.status != 200:
+        raise PartnerUnavailable(f"{partner_hei_id} answered HTTP {response.status} to our LA update")
+    return service.answer_la_proposal(sessions, {partner_hei_id}, our_heis, decision, Direction.INCOMING)
+
+
+__all__ = ["FetchFailed", "InvalidDocument", "answer_proposal", "fetch_arrivals", "fetch_las", "fetch_nominations"]
