@@ -349,3 +349,12 @@ def store_engine(request, tmp_path) -> Iterator[Engine]:  # type: ignore[no-unty
         engine.dispose()
     else:
         yield from _postgres_store()
+
+
+@pytest.fixture
+def fast_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2 parameters for console tests (production keeps the library's defaults)."""
+    from argon2 import PasswordHasher
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr("ewp_node.office.accounts._hasher", cheap)

@@ -55,6 +55,15 @@ def cmd_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_student_link(args: argparse.Namespace) -> int:
+    from ewp_node.office.student import StudentLinks, console_secret
+
+    settings = load_settings(args.home)
+    token = StudentLinks(console_secret(settings.home)).token(args.sending_hei.strip().lower(), args.omobility_id)
+    print(f"{settings.base_url}/office/student/{token}")
+    return 0
+
+
 def register(subparsers: Any) -> None:
     """Add ``user`` to the ``ewp-node`` command."""
     p = subparsers.add_parser("user", help="console accounts: add, passwd, disable, list",
@@ -65,3 +74,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--role", choices=[r.value for r in Role], default=Role.VIEWER.value)
     p.add_argument("--hei", action="append", default=[], help="limit the account to this covered HEI (repeatable)")
     p.set_defaults(func=cmd_user)
+
+    p = subparsers.add_parser("student-link", help="the signed link to an incoming student's own page (no account)")
+    p.add_argument("home")
+    p.add_argument("sending_hei", metavar="SENDING_HEI")
+    p.add_argument("omobility_id", metavar="OMOBILITY_ID")
+    p.set_defaults(func=cmd_student_link)

@@ -46,3 +46,30 @@ class OfficeSession(Base):
     lang: Mapped[str] = mapped_column(String(8), default="en")
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+
+
+class SurveyAnswer(Base):
+    """One anonymous answer to the post-mobility survey: the partner and year, never the student."""
+
+    __tablename__ = "office_survey_answers"
+    __table_args__ = (Index("ix_office_survey_answers_partner", "partner_hei_id", "academic_year_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partner_hei_id: Mapped[str] = mapped_column(String(255))
+    academic_year_id: Mapped[str] = mapped_column(String(9))
+    #: 1 (poor) to 5 (excellent).
+    overall: Mapped[int] = mapped_column(Integer)
+    courses: Mapped[int] = mapped_column(Integer)
+    support: Mapped[int] = mapped_column(Integer)
+    recommend: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str | None] = mapped_column(String(2000))
+
+
+class SurveySubmission(Base):
+    """That a mobility's survey was answered (a keyed digest of its id): one answer per student, and no
+    column that links it to :class:`SurveyAnswer`."""
+
+    __tablename__ = "office_survey_submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mobility_digest: Mapped[str] = mapped_column(String(64), unique=True)

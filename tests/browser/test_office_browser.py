@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
 from ewp_node.office.accounts import add_user
 from ewp_node.office.models import Role
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fast_password_hashes")]
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("ewp_node.office.accounts._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture
@@ -98,3 +93,39 @@ def test_the_keyboard_reaches_the_login_form(console) -> None:  # type: ignore[n
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/office/")
     assert page.get_by_text("Signed in as").is_visible()
+
+
+def test_a_student_answers_the_survey_on_a_phone_and_the_office_sees_it(console, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+    from datetime import date
+
+    from ewp_node.mobilities.demo import demo_mobilities
+    from ewp_node.mobilities.records import Direction
+    from ewp_node.mobilities.service import save_mobility
+    from ewp_node.office.student import StudentLinks, console_secret
+
+    node, base, context = console
+    home_hei = node.ctx.settings.heis[0].id
+    incoming = next(m for m, _ in demo_mobilities(home_hei, "partner.example.eu") if m.direction is Direction.INCOMING)
+    incoming = replace(incoming, planned_arrival=date(2025, 9, 1), planned_departure=date(2026, 1, 31))
+    with node.ctx.sessions.begin() as session:
+        save_mobility(session, incoming)
+    token = StudentLinks(console_secret(node.ctx.settings.home)).token("partner.example.eu", incoming.omobility_id)
+    phone = context.browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = phone.new_page()
+    page.goto(f"{base}/office/student/{token}?lang=fr")
+    assert page.get_by_role("heading", name=re.compile("Votre échange")).is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
+    page.screenshot(path=str(screenshots / "student-page.png"), full_page=True)
+    page.get_by_role("link", name=re.compile("enquête anonyme")).click()
+    for group in ("Votre séjour dans l'ensemble", "Les cours", "L'accompagnement reçu"):
+        page.get_by_role("group", name=re.compile(re.escape(group))).get_by_label("4").check()
+    page.get_by_role("group", name=re.compile("Recommanderiez")).get_by_label("oui").check()
+    page.get_by_role("button", name="Envoyer").click()
+    assert page.get_by_role("status").inner_text().startswith("Merci")
+    phone.close()
+    office = context.new_page()
+    _log_in(office, base, "victor")
+    office.goto(f"{base}/office/indicators")
+    row = office.get_by_role("row").filter(has_text=incoming.receiving_academic_year_id)
+    assert "partner.example.eu" in row.inner_text() and "100 %" in row.inner_text()

@@ -9,12 +9,12 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ewp_node.context import NodeContext
-from ewp_node.web.office import auth, exchanges, home, indicators, partners
+from ewp_node.web.office import auth, exchanges, home, indicators, partners, student
 
 
 def office_blueprint(ctx: NodeContext) -> Blueprint:
     blueprint = Blueprint("office", __name__, url_prefix="/office", template_folder="templates",
                           static_folder="static")
-    for area in (auth, home, exchanges, partners, indicators):
+    for area in (auth, home, exchanges, partners, indicators, student):
         area.install(blueprint, ctx)
     return blueprint

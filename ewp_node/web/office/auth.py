@@ -23,7 +23,9 @@ log = logging.getLogger("ewp_node.office")
 COOKIE = "ewp_office"
 #: Double-submit cookie of the login form (there is no session yet to hold its CSRF token).
 LOGIN_COOKIE = "ewp_office_login"
-_OPEN_ENDPOINTS = frozenset({"office.login", "office.static"})
+#: Endpoints open without an account: the login form, and the student pages (their signed link is the credential).
+_OPEN_ENDPOINTS = frozenset({"office.login", "office.static", "office.student", "office.student_courses",
+                             "office.survey"})
 _HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
@@ -60,7 +62,7 @@ def safe_next(target: str | None) -> str:
     return target if not parts.scheme and not parts.netloc else "/office/"
 
 
-def _same_origin() -> bool:
+def same_origin() -> bool:
     """A browser's POST carries Origin (or at least Referer); a cross-site one names another host."""
     origin = request.headers.get("Origin") or request.headers.get("Referer")
     return origin is None or urlsplit(origin).netloc == request.host
@@ -88,7 +90,7 @@ def install(blueprint: Blueprint, ctx: NodeContext) -> None:
             return redirect(url_for("office.login", next=request.full_path.rstrip("?")))
         if request.method == "POST":
             given = request.form.get("csrf", "")
-            if not _same_origin() or not hmac.compare_digest(given.encode(), account.csrf_token.encode()):
+            if not same_origin() or not hmac.compare_digest(given.encode(), account.csrf_token.encode()):
                 abort(403)
         return None
 

@@ -72,6 +72,59 @@ FRENCH: dict[str, str] = {
     "No exchanges yet.": "Aucun échange pour l'instant.",
     "Forbidden": "Interdit",
     "Page not found": "Page introuvable",
+    "Welcome": "Bienvenue",
+    "Your exchange": "Votre échange",
+    "Home university": "Université d'origine",
+    "Host university": "Université d'accueil",
+    "Academic year": "Année universitaire",
+    "Dates": "Dates",
+    "Nomination": "Nomination",
+    "pending": "en attente",
+    "approved": "approuvé",
+    "rejected": "refusé",
+    "cancelled": "annulé",
+    "commented": "commenté",
+    "superseded": "remplacé",
+    "Learning agreement": "Contrat d'études",
+    "Signed by you": "Signé par vous le",
+    "by your home university": "par votre université d'origine le",
+    "by us": "par nous le",
+    "Our comment": "Notre commentaire",
+    "No learning agreement yet.": "Pas encore de contrat d'études.",
+    "Our course catalogue for incoming students": "Notre catalogue de cours pour les étudiants en échange",
+    "Tell us about your stay (anonymous survey)": "Parlez-nous de votre séjour (enquête anonyme)",
+    "Thank you: your answers were recorded anonymously.": "Merci : vos réponses ont été enregistrées anonymement.",
+    "Code": "Code",
+    "Course": "Cours",
+    "No course is published yet.": "Aucun cours n'est encore publié.",
+    "Back to your exchange": "Retour à votre échange",
+    "Your stay overall": "Votre séjour dans l'ensemble",
+    "The courses": "Les cours",
+    "The support you received": "L'accompagnement reçu",
+    "Would you recommend this exchange?": "Recommanderiez-vous cet échange ?",
+    "Anything else? (optional)": "Autre chose ? (facultatif)",
+    "Send": "Envoyer",
+    "Incoming students": "Étudiants en échange",
+    "Post-mobility survey": "Enquête après la mobilité",
+    "Answers": "Réponses",
+    "Overall": "Dans l'ensemble",
+    "Courses": "Cours",
+    "Support": "Accompagnement",
+    "Would recommend": "Recommanderaient",
+    "Your nomination is being reviewed by the receiving university.":
+        "Votre nomination est en cours d'examen par l'université d'accueil.",
+    "Your nomination was not accepted: contact your home university's international office.":
+        "Votre nomination n'a pas été acceptée : contactez le service des relations internationales de votre "
+        "université d'origine.",
+    "Prepare your learning agreement with your home university; it will send it to us.":
+        "Préparez votre contrat d'études avec votre université d'origine ; elle nous l'enverra.",
+    "Your learning agreement is signed by you and your home university; we are reviewing it.":
+        "Votre contrat d'études est signé par vous et votre université d'origine ; nous l'examinons.",
+    "We commented on your learning agreement: agree on a new version with your home university.":
+        "Nous avons commenté votre contrat d'études : convenez d'une nouvelle version avec votre université "
+        "d'origine.",
+    "Your learning agreement is approved. Nothing is awaited from you now.":
+        "Votre contrat d'études est approuvé. Rien n'est attendu de vous pour l'instant.",
 }
 
 

@@ -11,6 +11,9 @@ from ewp_node.office.accounts import SESSION_LIFETIME, AccountError, account_for
 from ewp_node.office.models import OfficeUser, Role
 from ewp_node.store.base import utc_now
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashes")
+
+
 
 def test_passwords_are_stored_as_argon2_hashes_only(make_node) -> None:  # type: ignore[no-untyped-def]
     ctx = make_node().ctx

@@ -10,6 +10,9 @@ import pytest
 from ewp_node.office.accounts import add_user, disable_user
 from ewp_node.office.models import Role
 
+pytestmark = pytest.mark.usefixtures("fast_password_hashes")
+
+
 PASSWORD = "correct horse battery"
 PAGES = ["/office/", "/office/exchanges", "/office/exchanges/1", "/office/partners",
          "/office/partners/partner.example.eu", "/office/indicators", "/office/exchanges?format=csv",

@@ -1,4 +1,4 @@
-"""The office console: accounts and server-side sessions.
+"""The office console: accounts, server-side sessions, the anonymous post-mobility survey.
 
 Revision ID: 0007
 Revises: 0006
@@ -42,9 +42,31 @@ def upgrade() -> None:
     sa.UniqueConstraint('token_hash', name=op.f('uq_office_sessions_token_hash'))
     )
     op.create_index('ix_office_sessions_expires_at', 'office_sessions', ['expires_at'], unique=False)
+    op.create_table('office_survey_answers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('partner_hei_id', sa.String(length=255), nullable=False),
+    sa.Column('academic_year_id', sa.String(length=9), nullable=False),
+    sa.Column('overall', sa.Integer(), nullable=False),
+    sa.Column('courses', sa.Integer(), nullable=False),
+    sa.Column('support', sa.Integer(), nullable=False),
+    sa.Column('recommend', sa.Boolean(), nullable=False),
+    sa.Column('comment', sa.String(length=2000), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_office_survey_answers'))
+    )
+    op.create_index('ix_office_survey_answers_partner', 'office_survey_answers', ['partner_hei_id', 'academic_year_id'],
+                    unique=False)
+    op.create_table('office_survey_submissions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mobility_digest', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_office_survey_submissions')),
+    sa.UniqueConstraint('mobility_digest', name=op.f('uq_office_survey_submissions_mobility_digest'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('office_survey_submissions')
+    op.drop_index('ix_office_survey_answers_partner', table_name='office_survey_answers')
+    op.drop_table('office_survey_answers')
     op.drop_index('ix_office_sessions_expires_at', table_name='office_sessions')
     op.drop_table('office_sessions')
     op.drop_table('office_users')
