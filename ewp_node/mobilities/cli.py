@@ -1,5 +1,6 @@
-"""``ewp-node mobility HOME list|show|import|export`` and ``ewp-node la HOME show|propose|fetch|approve|comment``:
-the international office's nominations and learning agreements, in both directions."""
+"""``ewp-node mobility HOME list|show|import|export|approve|reject`` and
+``ewp-node la HOME show|propose|fetch|approve|comment``: the international office's nominations and learning
+agreements, in both directions."""
 
 from __future__ import annotations
 
@@ -175,17 +176,44 @@ def _client(ctx: NodeContext) -> Any:
 
 def cmd_la_fetch(args: argparse.Namespace) -> int:
     from ewp_node.client import PartnerUnavailable
-    from ewp_node.mobilities.partner import InvalidDocument, fetch_las
+    from ewp_node.mobilities.partner import InvalidDocument, fetch_las, incoming_ids
     from ewp_node.security.errors import ResponseVerificationError
 
     with _context(args.home) as ctx:
+        covered = ctx.settings.hei_ids
+        ids = args.omobility_ids or incoming_ids(ctx.sessions, args.hei, covered)
         try:
-            count = fetch_las(_client(ctx), ctx.sessions, args.hei, ctx.settings.hei_ids, args.omobility_ids)
+            count = fetch_las(_client(ctx), ctx.sessions, args.hei, covered, ids) if ids else 0
         except (PartnerUnavailable, ResponseVerificationError, InvalidDocument) as exc:
             print(f"ewp-node la fetch: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 1
     print(f"{count} learning agreements of {args.hei} stored")
     return 0
+
+
+def _decide(args: argparse.Namespace, reject_comment: str | None) -> int:
+    from ewp_node.client import PartnerUnavailable
+    from ewp_node.mobilities.partner import InvalidDocument, decide_nomination
+    from ewp_node.security.errors import ResponseVerificationError
+
+    with _context(args.home) as ctx:
+        partner = _find(ctx, args.omobility_id).mobility.sending.hei_id
+        try:
+            status = decide_nomination(_client(ctx), ctx.sessions, partner, ctx.settings.hei_ids, args.omobility_id,
+                                       reject_comment)
+        except (PartnerUnavailable, ResponseVerificationError, InvalidDocument) as exc:
+            print(f"ewp-node mobility: {type(exc).__name__}: {exc} (nothing changed)", file=sys.stderr)
+            return 1
+    print(f"the nomination {args.omobility_id} of {partner} is {status.value}")
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    return _decide(args, None)
+
+
+def cmd_reject(args: argparse.Namespace) -> int:
+    return _decide(args, args.comment)
 
 
 def _answer(args: argparse.Namespace, comment: str | None) -> int:
@@ -235,7 +263,8 @@ def _signer(parser: argparse.ArgumentParser) -> None:
 
 def register(subparsers: Any) -> None:
     """Add ``mobility`` and ``la`` to the ``ewp-node`` command."""
-    p = subparsers.add_parser("mobility", help="nominations, both directions: list, show, import, export")
+    p = subparsers.add_parser("mobility", help="nominations, both directions: list, show, import, export, "
+                              "approve/reject (theirs)")
     p.add_argument("home")
     actions = p.add_subparsers(dest="action", required=True)
     actions.add_parser("list", help="every mobility, one a line").set_defaults(func=_guarded(cmd_list))
@@ -248,6 +277,13 @@ def register(subparsers: Any) -> None:
     a = actions.add_parser("export", help="every mobility in the import format")
     a.add_argument("-o", "--output", help="file to write (default: standard output)")
     a.set_defaults(func=_guarded(cmd_export))
+    a = actions.add_parser("approve", help="approve a partner's nomination (through its OMobilities update)")
+    a.add_argument("omobility_id")
+    a.set_defaults(func=_guarded(cmd_approve))
+    a = actions.add_parser("reject", help="reject a partner's nomination with a comment")
+    a.add_argument("omobility_id")
+    a.add_argument("--comment", required=True)
+    a.set_defaults(func=_guarded(cmd_reject))
 
     p = subparsers.add_parser("la", help="learning agreements: show, propose (ours), fetch/approve/comment (theirs)")
     p.add_argument("home")
@@ -259,9 +295,10 @@ def register(subparsers: Any) -> None:
     a.add_argument("omobility_id")
     a.add_argument("file", help="JSON proposal (docs/mobility-import-format.md)")
     a.set_defaults(func=_guarded(cmd_la_propose))
-    a = actions.add_parser("fetch", help="fetch a partner's LAs of students it sends to us")
+    a = actions.add_parser("fetch", help="fetch a partner's LAs of students it sends to us (none named: all we "
+                           "know of, a re-sync)")
     a.add_argument("--hei", required=True, help="the sending HEI")
-    a.add_argument("omobility_ids", nargs="+", metavar="OMOBILITY_ID")
+    a.add_argument("omobility_ids", nargs="*", metavar="OMOBILITY_ID")
     a.set_defaults(func=_guarded(cmd_la_fetch))
     a = actions.add_parser("approve", help="approve a partner's pending proposal (through its LA update endpoint)")
     a.add_argument("omobility_id")

@@ -15,15 +15,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from ewp_node.client import EwpClient, PartnerUnavailable
 from ewp_node.mobilities import repository as repo
 from ewp_node.mobilities import service
-from ewp_node.mobilities.build import build_las_update_request
+from ewp_node.mobilities.build import build_las_update_request, build_omobilities_update_request
 from ewp_node.mobilities.parse import (
     InvalidDocument,
     LaDecision,
+    NominationDecision,
     parse_imobilities_get,
     parse_las_get,
     parse_omobilities_get,
 )
-from ewp_node.mobilities.records import Direction, ProposalState, Signature
+from ewp_node.mobilities.records import Direction, NominationStatus, ProposalState, Signature
 from ewp_node.responses import serialize
 
 LAS_API = "omobility-las"
@@ -74,6 +75,13 @@ def fetch_las(client: EwpClient, sessions: sessionmaker[Session], partner_hei_id
     return _fetch(client, partner_hei_id, LAS_API, None, [("sending_hei_id", partner_hei_id)], omobility_ids, store)
 
 
+def incoming_ids(sessions: sessionmaker[Session], partner_hei_id: str, our_heis: Collection[str]) -> list[str]:
+    """The ids of every mobility ``partner_hei_id`` sends us that we know of (what a re-sync fetches again)."""
+    with sessions() as session:
+        return [m.omobility_id for m in repo.list_mobilities(session, our_heis)
+                if m.sending.hei_id == partner_hei_id and m.direction is Direction.INCOMING]
+
+
 def fetch_nominations(client: EwpClient, sessions: sessionmaker[Session], partner_hei_id: str,
                       our_heis: Collection[str], omobility_ids: Iterable[str]) -> int:
     """Fetch the partner's nominations of students it sends us (OMobilities v3) and store them."""
@@ -90,6 +98,40 @@ def fetch_arrivals(client: EwpClient, sessions: sessionmaker[Session], partner_h
         return service.receive_arrivals(sessions, partner_hei_id, our_heis, parse_imobilities_get(body))
 
     return _fetch(client, partner_hei_id, IMOBILITIES_API, IMOBILITIES_MAJOR, [], omobility_ids, store)
+
+
+def _refreshed_on_conflict(status: int, refresh: Callable[[], int], what: str) -> None:
+    """A 409: refresh our copy and say so; any other status but 200: the partner is unavailable."""
+    if status == 409:
+        refresh()
+        raise service.StaleProposal(f"{what} changed since we read it: our copy was refreshed, look at it again")
+    if status != 200:
+        raise PartnerUnavailable(f"{what}: the partner answered HTTP {status} to our update")
+
+
+def decide_nomination(client: EwpClient, sessions: sessionmaker[Session], partner_hei_id: str,
+                      our_heis: Collection[str], omobility_id: str, reject_comment: str | None = None
+                      ) -> NominationStatus:
+    """Approve (``reject_comment`` None) or reject the partner's current nomination through its OMobilities
+    ``update`` endpoint, then record the decision in our copy.
+
+    :raises service.UnknownMobility: no copy of this nomination.
+    :raises service.StaleProposal: the partner answered 409 (our copy has been refreshed).
+    :raises PartnerUnavailable: any other failure; our copy is unchanged.
+    """
+    with sessions() as session:
+        found = [m for m in repo.list_mobilities(session, our_heis) if m.omobility_id == omobility_id
+                 and m.sending.hei_id == partner_hei_id and m.direction is Direction.INCOMING]
+    if not found:
+        raise service.UnknownMobility(f"no nomination of {partner_hei_id} with id {omobility_id!r}")
+    decision = NominationDecision(omobility_id, found[0].nomination.proposal_id, reject_comment)
+    body = serialize(build_omobilities_update_request(omobility_id, decision.proposal_id,
+                                                      reject_comment=reject_comment))
+    response = client.call(partner_hei_id, OMOBILITIES_API, "update-url", xml_body=body, major=OMOBILITIES_MAJOR)
+    _refreshed_on_conflict(response.status, lambda: fetch_nominations(client, sessions, partner_hei_id, our_heis,
+                                                                      [omobility_id]),
+                           f"the nomination {omobility_id!r} of {partner_hei_id}")
+    return service.decide_nomination(sessions, {partner_hei_id}, our_heis, decision, Direction.INCOMING)
 
 
 def answer_proposal(client: EwpClient, sessions: sessionmaker[Session], partner_hei_id: str,
@@ -110,13 +152,11 @@ def answer_proposal(client: EwpClient, sessions: sessionmaker[Session], partner_
     body = serialize(build_las_update_request(partner_hei_id, omobility_id, decision.proposal_id, signature,
                                               comment=comment))
     response = client.call(partner_hei_id, LAS_API, "update-url", xml_body=body)
-    if response.status == 409:
-        fetch_las(client, sessions, partner_hei_id, our_heis, [omobility_id])
-        raise service.StaleProposal(f"{partner_hei_id} has a newer proposal for {omobility_id!r}: our copy was "
-                                    "refreshed, look at it again")
-    if response.status != 200:
-        raise PartnerUnavailable(f"{partner_hei_id} answered HTTP {response.status} to our LA update")
+    _refreshed_on_conflict(response.status, lambda: fetch_las(client, sessions, partner_hei_id, our_heis,
+                                                              [omobility_id]),
+                           f"the LA proposal of {partner_hei_id} for {omobility_id!r}")
     return service.answer_la_proposal(sessions, {partner_hei_id}, our_heis, decision, Direction.INCOMING)
 
 
-__all__ = ["FetchFailed", "InvalidDocument", "answer_proposal", "fetch_arrivals", "fetch_las", "fetch_nominations"]
+__all__ = ["FetchFailed", "InvalidDocument", "answer_proposal", "decide_nomination", "fetch_arrivals", "fetch_las",
+           "fetch_nominations", "incoming_ids"]

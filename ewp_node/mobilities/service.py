@@ -78,22 +78,27 @@ def _partner_mobility(session: Session, sending_hei_id: str, omobility_id: str, 
     return row
 
 
-def _sending_hei_of(session: Session, sending_heis: Collection[str], omobility_id: str) -> str:
-    """The covered HEI that sends mobility ``omobility_id`` (OMobilities v3 updates do not name it)."""
+def _sending_hei_of(session: Session, sending_heis: Collection[str], omobility_id: str, direction: Direction) -> str:
+    """The HEI among ``sending_heis`` that sends mobility ``omobility_id`` (OMobilities v3 updates do not name
+    it)."""
     found = session.scalars(select(MobilityRow.sending_hei_id).where(
         MobilityRow.omobility_id == omobility_id, MobilityRow.sending_hei_id.in_(sending_heis),
-        MobilityRow.direction == Direction.OUTGOING.value)).all()
+        MobilityRow.direction == direction.value)).all()
     if len(found) != 1:
-        raise UnknownMobility(f"no outgoing mobility {omobility_id!r}")
+        raise UnknownMobility(f"no {direction.value} mobility {omobility_id!r}")
     return found[0]
 
 
-def decide_nomination(sessions: sessionmaker[Session], sending_heis: Collection[str], partners: Collection[str],
-                      decision: NominationDecision) -> NominationStatus:
-    """The receiving HEI approves or rejects the current nomination proposal; the last word counts."""
+def decide_nomination(sessions: sessionmaker[Session], sending_heis: Collection[str],
+                      receiving_heis: Collection[str], decision: NominationDecision,
+                      direction: Direction = Direction.OUTGOING) -> NominationStatus:
+    """The receiving HEI approves or rejects the current nomination proposal; the last word counts.
+
+    ``direction``: outgoing when a partner decides on our nomination (its CNR is queued), incoming when we
+    record, in our copy, the decision we gave on a partner's nomination."""
     with sessions.begin() as session:
-        sending_hei_id = _sending_hei_of(session, sending_heis, decision.omobility_id)
-        row = _partner_mobility(session, sending_hei_id, decision.omobility_id, partners)
+        sending_hei_id = _sending_hei_of(session, sending_heis, decision.omobility_id, direction)
+        row = _partner_mobility(session, sending_hei_id, decision.omobility_id, receiving_heis, direction)
         if row.nomination_proposal_id != decision.proposal_id:
             raise StaleProposal(f"proposal {decision.proposal_id!r} is not the current nomination of "
                                 f"{decision.omobility_id!r}")
@@ -103,7 +108,8 @@ def decide_nomination(sessions: sessionmaker[Session], sending_heis: Collection[
         row.nomination_status = status.value
         row.nomination_comment = decision.reject_comment
         row.modified_at = _now()
-        _notify(session, NOMINATION_CNR, row)
+        if direction is Direction.OUTGOING:
+            _notify(session, NOMINATION_CNR, row)
         return status
 
 

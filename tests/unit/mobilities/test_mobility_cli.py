@@ -87,6 +87,8 @@ def test_la_show_and_propose(home: Path, tmp_path: Path, capsys) -> None:  # typ
     status, _, err = _run(capsys, "la", str(home), "approve", PENDING.omobility_id, "--signer-name", "x",
                           "--signer-position", "y", "--signer-email", "x@y.eu")
     assert status == 1 and "no pending proposal of" in err  # our own LA: the partner approves it, not us
+    status, _, err = _run(capsys, "mobility", str(home), "reject", PENDING.omobility_id, "--comment", "no")
+    assert status == 1 and "no nomination of" in err  # our own nomination: the partner decides
 
 
 def test_proposals_follow_the_replicated_catalogue(home: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
