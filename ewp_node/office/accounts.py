@@ -42,6 +42,7 @@ class Account:
 
     user_id: int
     name: str
+    email: str | None
     role: Role
     hei_ids: tuple[str, ...]
     csrf_token: str
@@ -61,7 +62,8 @@ def _check_password(password: str) -> None:
         raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
 
 
-def add_user(session: Session, name: str, password: str, role: Role, hei_ids: tuple[str, ...] = ()) -> None:
+def add_user(session: Session, name: str, password: str, role: Role, hei_ids: tuple[str, ...] = (),
+             email: str | None = None) -> None:
     """Create an account (the caller commits). :raises AccountError: name taken or password too short."""
     name = name.strip()
     if not name or len(name) > 64 or not name.isprintable():
@@ -69,8 +71,10 @@ def add_user(session: Session, name: str, password: str, role: Role, hei_ids: tu
     if session.scalar(select(OfficeUser.id).where(OfficeUser.name == name)) is not None:
         raise AccountError(f"user {name!r} exists already")
     _check_password(password)
-    session.add(OfficeUser(name=name, password_hash=_hasher.hash(password), role=role, hei_ids=list(hei_ids),
-                           disabled=False, created_at=utc_now()))
+    if email is not None and ("@" not in email or len(email) > 255):
+        raise AccountError(f"{email!r} is not an e-mail address")
+    session.add(OfficeUser(name=name, password_hash=_hasher.hash(password), email=email, role=role,
+                           hei_ids=list(hei_ids), disabled=False, created_at=utc_now()))
 
 
 def _user(session: Session, name: str) -> OfficeUser:
@@ -130,7 +134,7 @@ def account_for(session: Session, token: str, now: datetime | None = None) -> Ac
     live, user = row
     if user.disabled or live.expires_at <= (now or utc_now()):
         return None
-    return Account(user_id=user.id, name=user.name, role=user.role, hei_ids=tuple(user.hei_ids or ()),
+    return Account(user_id=user.id, name=user.name, email=user.email, role=user.role, hei_ids=tuple(user.hei_ids or ()),
                    csrf_token=live.csrf_token, lang=live.lang)
 
 

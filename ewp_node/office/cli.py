@@ -41,7 +41,7 @@ def cmd_user(args: argparse.Namespace) -> int:
                 unknown = set(args.hei) - settings.hei_ids
                 if unknown:
                     raise AccountError(f"--hei {', '.join(sorted(unknown))}: not a HEI of this node")
-                add_user(session, args.name, read_password(), Role(args.role), tuple(args.hei))
+                add_user(session, args.name, read_password(), Role(args.role), tuple(args.hei), args.email)
             elif args.action == "passwd":
                 set_password(session, args.name, read_password())
             else:
@@ -73,6 +73,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("name", nargs="?")
     p.add_argument("--role", choices=[r.value for r in Role], default=Role.VIEWER.value)
     p.add_argument("--hei", action="append", default=[], help="limit the account to this covered HEI (repeatable)")
+    p.add_argument("--email", help="the officer's e-mail, written in the approvals they sign")
     p.set_defaults(func=cmd_user)
 
     p = subparsers.add_parser("student-link", help="the signed link to an incoming student's own page (no account)")

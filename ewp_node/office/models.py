@@ -24,6 +24,8 @@ class OfficeUser(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
+    #: Written in the signatures this officer gives (e.g. a learning agreement approval).
+    email: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16,
                                             values_callable=lambda e: [m.value for m in e]))
     #: The covered HEIs this account works for; empty: every HEI of the node.

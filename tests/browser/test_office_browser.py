@@ -44,7 +44,8 @@ def test_an_officer_logs_in_and_every_page_renders(console, screenshots: Path) -
     _log_in(page, base, "olga")
     assert page.get_by_role("cell", name="partner.example.eu").count() == 1
     page.screenshot(path=str(screenshots / "office-exchanges.png"), full_page=True)
-    for link, shot in (("Home", "office-home"), ("Partners", "office-partners"), ("Indicators", "office-indicators")):
+    for link, shot in (("Home", "office-home"), ("Mobilities", "office-mobilities"), ("Partners", "office-partners"),
+                       ("Indicators", "office-indicators")):
         page.get_by_role("navigation").get_by_role("link", name=link).click()
         page.wait_for_load_state()
         assert page.locator("main h2").first.is_visible()

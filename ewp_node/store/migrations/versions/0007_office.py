@@ -21,6 +21,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
+    sa.Column('email', sa.String(length=255), nullable=True),
     sa.Column('role', sa.Enum('viewer', 'officer', name='role', native_enum=False, length=16), nullable=False),
     sa.Column('hei_ids', sa.JSON(), nullable=False),
     sa.Column('disabled', sa.Boolean(), nullable=False),
