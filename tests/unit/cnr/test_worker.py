@@ -180,3 +180,15 @@ def test_retry_policy_doubles_caps_and_jitters() -> None:
     assert [policy.delay(n, lambda: 0.0) for n in (1, 2, 3)] == [timedelta(seconds=s) for s in (30, 60, 120)]
     assert policy.delay(30, lambda: 0.0) == timedelta(hours=1)
     assert policy.delay(1, lambda: 1.0) == timedelta(seconds=22.5)
+
+
+def test_claims_take_at_most_a_batch_and_never_a_held_row(node: NodeContext, clock: Clock) -> None:
+    _enqueue(node, clock, [f"iia-{i}" for i in range(50)])
+    first = OutboxWorker(node.sessions, None, None, worker_id="w1", batch_size=20)  # type: ignore[arg-type]
+    second = OutboxWorker(node.sessions, None, None, worker_id="w2", batch_size=20)  # type: ignore[arg-type]
+    a, b, c = first.claim(clock()), second.claim(clock()), second.claim(clock())
+    assert (len(a), len(b), len(c)) == (20, 20, 10)
+    assert len({row.id for row in a + b + c}) == 50
+    assert second.claim(clock()) == []
+    clock.advance(first.lease + timedelta(seconds=1))  # the claims' leases ran out: their workers are gone
+    assert len(second.claim(clock())) == 20
