@@ -9,12 +9,21 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ewp_node.context import NodeContext
-from ewp_node.web.office import auth, exchanges, home, indicators, mobilities, partners, student
+from ewp_node.web.office import (
+    auth,
+    exchanges,
+    home,
+    indicators,
+    mobilities,
+    notifications,
+    partners,
+    student,
+)
 
 
 def office_blueprint(ctx: NodeContext) -> Blueprint:
     blueprint = Blueprint("office", __name__, url_prefix="/office", template_folder="templates",
                           static_folder="static")
-    for area in (auth, home, exchanges, mobilities, partners, indicators, student):
+    for area in (auth, home, exchanges, notifications, mobilities, partners, indicators, student):
         area.install(blueprint, ctx)
     return blueprint
