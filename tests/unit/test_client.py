@@ -8,7 +8,8 @@ import gzip
 import pytest
 from lxml import etree
 
-from ewp_node.client import MAX_RESPONSE_BYTES, PartnerUnavailable, _gunzip
+from ewp_node.client import MAX_RESPONSE_BYTES, PartnerUnavailable
+from ewp_node.client.codings import gunzip as _gunzip
 from ewp_node.security.errors import ResponseVerificationError
 from ewp_node.store.audit import Direction, recent_exchanges
 from ewp_node.xml import ns
