@@ -299,3 +299,42 @@ def make_pair(tmp_path: Path):  # type: ignore[no-untyped-def]
     for pair in pairs:
         _release(pair.a)
         _release(pair.b)
+
+
+# -- a migrated-from-empty database of each kind ---------------------------------------------------------------
+
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_engine(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """An empty database, SQLite then PostgreSQL (a schema of its own, dropped afterwards, so concurrent runs
+    on the shared ``test`` database never collide); skips when the PostgreSQL server is not reachable."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    from ewp_node.store.db import make_engine
+
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+        yield engine
+        engine.dispose()
+        return
+    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+    schema = f"ewp_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc.orig).__name__})")
+    engine = create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
