@@ -46,6 +46,7 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from ewp_node.cnr.cli import background_worker
     from ewp_node.server import serve
     from ewp_node.wsgi import app_for_home
 
@@ -54,7 +55,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     tls = (str(settings.tls_cert), str(settings.tls_key)) if settings.tls_cert and settings.tls_key else (None, None)
     scheme = "https" if tls[0] else "http"
     print(f"serving {settings.heis[0].id} on {scheme}://{bind} (public base URL {settings.base_url})", file=sys.stderr)
-    serve(lambda: app_for_home(settings.home), bind, workers=args.workers, certfile=tls[0], keyfile=tls[1])
+    with background_worker(settings.home):  # the outbox worker: CNRs and follow-up fetches
+        serve(lambda: app_for_home(settings.home), bind, workers=args.workers, certfile=tls[0], keyfile=tls[1])
     return 0
 
 
@@ -189,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir")
     p.set_defaults(func=cmd_demo)
 
-    for module in ("ewp_node.publish.cli", "ewp_node.elmo.cli"):
+    for module in ("ewp_node.publish.cli", "ewp_node.elmo.cli", "ewp_node.cnr.cli"):
         try:
             __import__(module, fromlist=["register"]).register(sub)
         except ModuleNotFoundError as exc:

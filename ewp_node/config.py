@@ -72,6 +72,9 @@ class Settings:
     #: Token that opens ``/status`` to non-loopback clients (None: loopback only). The page shows partners
     #: and traffic: treat the token like a password.
     status_token: str | None = None
+    #: Hours after which the outbox stops retrying a notification a partner keeps failing (it is then shown
+    #: as given up in ``ewp-node cnr HOME list``; ``retry ID`` starts it again).
+    outbox_give_up_hours: float = 24.0
 
     @property
     def hei_ids(self) -> frozenset[str]:
@@ -217,7 +220,15 @@ def settings_from_mapping(home: Path, data: Mapping[str, Any]) -> Settings:
         registry_refresh_seconds=refresh,
         status_token=str(data["status_token"]) if data.get("status_token") else None,
         rsa_aes128gcm=bool(data.get("rsa_aes128gcm", False)),
+        outbox_give_up_hours=_give_up_hours(data),
     )
+
+
+def _give_up_hours(data: Mapping[str, Any]) -> float:
+    value = data.get("outbox_give_up_hours", Settings.outbox_give_up_hours)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 24 * 365:
+        raise ConfigError(f"outbox_give_up_hours: a number of hours above 0 expected, got {value!r}")
+    return float(value)
 
 
 def load_settings(home: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Settings:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, String, or_, select, update
+from sqlalchemy import Enum, ForeignKey, Index, Integer, String, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -129,7 +129,7 @@ def enqueue(session: Session, kind: str, *, owner_hei: str, partner_hei: str, ob
     waiting: dict[str, int] = {object_id: row_id for object_id, row_id in session.execute(
         select(OutboxRow.object_id, OutboxRow.id)
         .where(OutboxRow.kind == kind, OutboxRow.owner_hei == owner_hei, OutboxRow.partner_hei == partner_hei,
-               OutboxRow.object_id.in_(wanted), OutboxRow.state == OutboxState.PENDING, _not_held(now))
+               OutboxRow.object_id.in_(wanted), OutboxRow.state == OutboxState.PENDING, not_held(now))
         .order_by(OutboxRow.id)
     )}
     fresh = [OutboxRow(kind=kind, owner_hei=owner_hei, partner_hei=partner_hei, object_id=object_id,
@@ -142,7 +142,7 @@ def enqueue(session: Session, kind: str, *, owner_hei: str, partner_hei: str, ob
     return [waiting[object_id] for object_id in wanted]
 
 
-def _not_held(now: datetime) -> ColumnElement[bool]:
+def not_held(now: datetime) -> ColumnElement[bool]:
     """No worker holds the row (never claimed, or the claim's lease ran out)."""
     return or_(OutboxRow.locked_until.is_(None), OutboxRow.locked_until < now)
 
@@ -153,6 +153,14 @@ def list_entries(session: Session, *, states: Sequence[OutboxState] = (), limit:
     if states:
         query = query.where(OutboxRow.state.in_(states))
     return [OutboxEntry.of(row) for row in session.scalars(query)]
+
+
+def count_by_state(session: Session) -> dict[OutboxState, int]:
+    """How many rows are in each state (states without rows: 0)."""
+    counts = dict.fromkeys(OutboxState, 0)
+    counts.update({state: count for state, count in
+                   session.execute(select(OutboxRow.state, func.count()).group_by(OutboxRow.state))})
+    return counts
 
 
 def get_entry(session: Session, row_id: int) -> OutboxEntry | None:
@@ -183,7 +191,7 @@ def make_due_now(session: Session, now: datetime | None = None) -> int:
     now = now or utc_now()
     result = session.execute(
         update(OutboxRow)
-        .where(OutboxRow.state == OutboxState.PENDING, OutboxRow.next_attempt_at > now, _not_held(now))
+        .where(OutboxRow.state == OutboxState.PENDING, OutboxRow.next_attempt_at > now, not_held(now))
         .values(next_attempt_at=now)
     )
     return int(getattr(result, "rowcount", 0))

@@ -11,6 +11,10 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from ewp_node.cnr.loopback import LoopbackPartner
+from ewp_node.config import load_settings
+from ewp_node.context import NodeContext, build_context
+from ewp_node.home import HomeSpec, create_home
 from ewp_node.store.db import make_engine, session_factory, upgrade_database
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -55,3 +59,30 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def sessions(engine: Engine) -> sessionmaker[Session]:
     return session_factory(engine)
+
+
+OURS = "uni-a.example.eu"
+
+
+@pytest.fixture
+def partner() -> Iterator[LoopbackPartner]:
+    """A loopback partner HEI receiving every CNR API (at most 2 ids per request), with its own catalogue."""
+    with LoopbackPartner(max_ids=2) as loopback:
+        yield loopback
+
+
+@pytest.fixture
+def node_home(tmp_path: Path, database_url: str, partner: LoopbackPartner, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A node home of ``OURS`` on the test database whose registry is the partner's catalogue."""
+    monkeypatch.setenv("EWP_NODE_ALLOW_HTTP", "1")  # loopback only: the partner and its catalogue are http
+    home = tmp_path / "home"
+    create_home(home, HomeSpec(hei_id=OURS, hei_name="University A", base_url="http://127.0.0.1:9",
+                               registry_url=partner.catalogue_url, database_url=database_url))
+    return home
+
+
+@pytest.fixture
+def node(node_home: Path) -> Iterator[NodeContext]:
+    ctx = build_context(load_settings(node_home))
+    yield ctx
+    ctx.audit.close()
