@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ewp_node.api import ApiSpec, EwpRequest
-from ewp_node.errors import BadRequest
+from ewp_node.errors import BadRequest, NotFound
 from ewp_node.params import exactly_one_of, many, required_one
 
 
@@ -36,3 +36,15 @@ def requested_heis(request: EwpRequest, api: ApiSpec) -> list[str]:
     hei_ids = many(request.params, "hei_id", api.limit(request.ctx.settings, "max-hei-ids"))
     served = request.served_heis()
     return [h for h in hei_ids if h in served]
+
+
+def url_hei(request: EwpRequest) -> str:
+    """The one HEI a parameterless URL serves (IIAs v7 and later APIs have no ``hei_id``: the URL says it).
+
+    :raises NotFound: a node covering several HEIs called on its shared URL (each HEI has its own URLs).
+    """
+    served = request.served_heis()
+    if len(served) != 1:
+        raise NotFound("this node covers several HEIs: call the URLs of one HEI (/hei/<hei_id>/ewp/...), as its "
+                       "manifest says")
+    return next(iter(served))

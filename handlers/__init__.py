@@ -5,6 +5,19 @@
 
 from __future__ import annotations
 
-from handlers import course_replication, courses, echo, factsheet, file, institutions, ounits
+from handlers import (
+    course_replication,
+    courses,
+    echo,
+    factsheet,
+    file,
+    iia_approval_cnr,
+    iia_cnr,
+    iias,
+    iias_approval,
+    institutions,
+    ounits,
+)
 
-ENABLED = (echo, institutions, ounits, courses, course_replication, factsheet, file)
+ENABLED = (echo, institutions, ounits, courses, course_replication, factsheet, file, iias, iias_approval, iia_cnr,
+           iia_approval_cnr)

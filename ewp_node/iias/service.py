@@ -21,6 +21,7 @@ from ewp_node.iias.hash import hash_iia
 from ewp_node.iias.models import Direction, IiaApproval, IiaRow, PartnerCopy
 from ewp_node.iias.parse import ReceivedIia
 from ewp_node.iias.records import Iia, from_data, to_data
+from ewp_node.publish import repository as files
 
 
 class IiaChangeRefused(ValueError):
@@ -44,6 +45,18 @@ def _store(row: IiaRow, iia: Iia, now: datetime) -> None:
     row.modified_at = now
 
 
+def _check_pdf(session: Session, hei_id: str, iia: Iia) -> None:
+    """The ``pdf-file`` must be a file of ``hei_id`` that the File API gives the partner."""
+    if iia.pdf_file is None:
+        return
+    stored = files.file_for(session, iia.pdf_file, [hei_id])
+    if stored is None:
+        raise IiaChangeRefused(f"pdf_file {iia.pdf_file!r} is not a file of {hei_id}: import it first (files)")
+    if not stored.public and iia.partner.hei_id not in stored.shared_with:
+        raise IiaChangeRefused(f"pdf_file {iia.pdf_file!r} is not shared with {iia.partner.hei_id}: make it public "
+                               "or add the partner to its shared_with")
+
+
 def create(session: Session, hei_id: str, iia: Iia, now: datetime) -> IiaRow:
     """Add our copy of a new IIA owned by ``hei_id`` (the first partner). A missing ``iia-id`` is given a
     new UUID. :raises IiaChangeRefused: wrong owner, or the id is taken (ids are never reused)."""
@@ -52,6 +65,7 @@ def create(session: Session, hei_id: str, iia: Iia, now: datetime) -> IiaRow:
     if iia.owner.iia_id is None:
         iia = replace(iia, partners=(replace(iia.owner, iia_id=str(uuid.uuid4())), iia.partner))
     iia_id = str(iia.owner.iia_id)
+    _check_pdf(session, hei_id, iia)
     if repo.find(session, hei_id, iia_id) is not None:
         raise IiaChangeRefused(f"IIA id {iia_id!r} is already used by {hei_id} (ids are never reused)")
     row = IiaRow(hei_id=hei_id, iia_id=iia_id, partner_hei_id=iia.partner.hei_id, created_at=now, deleted_at=None)
@@ -81,6 +95,7 @@ def edit(session: Session, hei_id: str, iia: Iia, now: datetime) -> bool:
                                "create a new IIA for other partners")
     if to_data(iia) == row.data:
         return False
+    _check_pdf(session, hei_id, iia)
     _store(row, iia, now)
     _link_copy(session, row)
     return True

@@ -19,6 +19,7 @@ from ewp_node.iias.models import NotificationKind
 from ewp_node.iias.parse import parse_get_response
 from ewp_node.iias.records import Iia
 from ewp_node.iias.validate import check_iia
+from ewp_node.publish import repository as files
 from ewp_node.responses import serialize
 from ewp_node.store.db import alembic_config, session_factory, upgrade_database
 
@@ -28,10 +29,26 @@ T0 = datetime(2025, 3, 1, tzinfo=UTC)
 
 @pytest.fixture
 def sessions(store_engine):  # type: ignore[no-untyped-def]
+    """A migrated store holding the PDF of the test IIA (a published file shared with the partner)."""
     upgrade_database(store_engine)
     command.check(alembic_config(store_engine))  # models and migrations agree
-    yield session_factory(store_engine)
+    sessions = session_factory(store_engine)
+    with sessions.begin() as session:
+        pdf = {"file_id": "iia-1-pdf", "media_type": "application/pdf", "public": False, "shared_with": [PARTNER]}
+        files.upsert_file(session, HEI, pdf, b"%PDF-1.7 signed agreement", T0, None)
+    yield sessions
     command.downgrade(alembic_config(store_engine), "base")
+
+
+def test_pdf_file_must_be_a_file_the_partner_may_fetch(sessions, raw_iia) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as session:
+        with pytest.raises(service.IiaChangeRefused, match="is not a file of"):
+            service.create(session, HEI, check_iia({**raw_iia, "pdf_file": "nope"}), T0)
+        files.upsert_file(session, HEI, {"file_id": "private", "media_type": "application/pdf", "public": False,
+                                         "shared_with": []}, b"%PDF", T0, None)
+        with pytest.raises(service.IiaChangeRefused, match="not shared with partner.example.eu"):
+            service.create(session, HEI, check_iia({**raw_iia, "pdf_file": "private"}), T0)
+        assert service.create(session, HEI, check_iia(raw_iia), T0).pdf_file == "iia-1-pdf"
 
 
 def _partner_copy(ours: Iia, partner_id: str = "p-77") -> bytes:
