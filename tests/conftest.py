@@ -267,13 +267,14 @@ class NodePair:
         self.a, self.b = a, b
         self.apps = {ctx.settings.host: create_app(ctx) for ctx in (a, b)}
 
-    def client(self, ctx):  # type: ignore[no-untyped-def]
-        """A real ``EwpClient`` of node ``ctx`` whose HTTP goes to the apps of this pair."""
+    def client(self, ctx, audit=None):  # type: ignore[no-untyped-def]
+        """A real ``EwpClient`` of node ``ctx`` whose HTTP goes to the apps of this pair (``audit``: its audit
+        hook, the node's log by default)."""
         from ewp_node.client import EwpClient
 
         session = requests.Session()
         session.mount("https://", FlaskAdapter(self.apps))
-        return EwpClient(ctx, session=session)
+        return EwpClient(ctx, session=session, audit=audit)
 
 
 @pytest.fixture

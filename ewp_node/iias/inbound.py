@@ -1,7 +1,8 @@
 """Received IIA CNRs and IIA Approval CNRs: remembered for the follow-up fetch, answered at once.
 
 A notification carries ids only; what changed is learnt by fetching (the partner's IIAs get, or its IIAs
-Approval API). Repeats of a pending notification merge into one row, so a chatty partner costs no more than
+Approval API): the fetch is queued in the outbox in the same transaction (:mod:`.followups`). Repeats of a
+pending notification merge into one row (and into one pending fetch), so a chatty partner costs no more than
 one fetch per IIA.
 """
 
@@ -13,8 +14,13 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ewp_node.cnr.inbound import queue_follow_up
 from ewp_node.iias import repository as repo
+from ewp_node.iias.followups import APPROVAL_FETCH_KIND, FETCH_KIND
 from ewp_node.iias.models import NotificationKind
+
+#: The outbox kind that fetches what each notification is about (run by the outbox worker).
+_FOLLOW_UP = {NotificationKind.IIA: FETCH_KIND, NotificationKind.APPROVAL: APPROVAL_FETCH_KIND}
 
 
 def receive(sessions: sessionmaker[Session], hei_id: str, partner_heis: Iterable[str], kind: NotificationKind,
@@ -36,5 +42,7 @@ def receive(sessions: sessionmaker[Session], hei_id: str, partner_heis: Iterable
                     repo.record_notification(session, hei_id, partner_hei_id, kind, iia_id, now)
             except IntegrityError:  # the same notification, recorded at this instant by another request
                 continue
+            queue_follow_up(session, _FOLLOW_UP[kind], our_hei=hei_id, notifier_hei=partner_hei_id,
+                            object_ids=[iia_id])
             recorded += 1
     return recorded

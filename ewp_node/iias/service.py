@@ -1,7 +1,8 @@
 """Changes to our IIA copies: create, edit, map, terminate, delete, approvals both ways.
 
 Each function is one change made inside the caller's transaction (``with sessions.begin() as session``), so
-the change and what follows from it (served element and hash, snapshot) commit together or not at all. The
+the change and what follows from it (served element and hash, snapshot, the IIA CNR that tells the partner)
+commit together or not at all. The
 served ``<iia>`` and its hash are rebuilt here on every change: what partners fetch, what they approve and
 what we hash are always the same bytes.
 """
@@ -15,6 +16,8 @@ from datetime import datetime
 from lxml import etree
 from sqlalchemy.orm import Session
 
+from ewp_node.client.cnr import IIA_CNR
+from ewp_node.cnr.outbox import enqueue
 from ewp_node.iias import repository as repo
 from ewp_node.iias.build import build_iia
 from ewp_node.iias.hash import hash_iia
@@ -45,6 +48,12 @@ def _store(row: IiaRow, iia: Iia, now: datetime) -> None:
     row.modified_at = now
 
 
+def _tell_partner(session: Session, row: IiaRow, now: datetime) -> None:
+    """Queue the IIA CNR of a change to our copy (the outbox sends it once the change is committed)."""
+    enqueue(session, IIA_CNR.name, owner_hei=row.hei_id, partner_hei=row.partner_hei_id, object_ids=[row.iia_id],
+            now=now)
+
+
 def _check_pdf(session: Session, hei_id: str, iia: Iia) -> None:
     """The ``pdf-file`` must be a file of ``hei_id`` that the File API gives the partner."""
     if iia.pdf_file is None:
@@ -73,6 +82,7 @@ def create(session: Session, hei_id: str, iia: Iia, now: datetime) -> IiaRow:
     session.add(row)
     session.flush()
     _link_copy(session, row)
+    _tell_partner(session, row, now)
     return row
 
 
@@ -98,6 +108,7 @@ def edit(session: Session, hei_id: str, iia: Iia, now: datetime) -> bool:
     _check_pdf(session, hei_id, iia)
     _store(row, iia, now)
     _link_copy(session, row)
+    _tell_partner(session, row, now)
     return True
 
 
@@ -127,6 +138,7 @@ def delete(session: Session, hei_id: str, iia_id: str, now: datetime) -> None:
     if row.snapshot_hash is not None:
         raise IiaChangeRefused(f"IIA {iia_id!r} was approved by both partners: terminate it instead")
     row.deleted_at = row.modified_at = now
+    _tell_partner(session, row, now)
 
 
 def _link_copy(session: Session, row: IiaRow) -> None:

@@ -34,6 +34,13 @@ def sessions(store_engine):  # type: ignore[no-untyped-def]
     return session_factory(store_engine)
 
 
+@pytest.fixture
+def raw_iia(raw_iia: dict[str, Any]) -> dict[str, Any]:
+    """The shared raw IIA without its PDF (no file is imported in these tests)."""
+    raw_iia.pop("pdf_file")
+    return raw_iia
+
+
 def _served_by_partner(theirs: Iia, *, declared_hash: str | None = None) -> list[ReceivedIia]:
     """What the partner's get answers for its copy ``theirs`` (its hash declared, or the one given)."""
     iia_hash = declared_hash or hash_iia(build_iia(theirs, None)).sha256
@@ -114,7 +121,7 @@ def test_approving_checks_completeness_and_queues_the_cnr(sessions, raw_iia) -> 
                      received=_served_by_partner(_mirror(ours), declared_hash="f" * 64), now=T0)
         with pytest.raises(service.IiaChangeRefused, match="hashes to"):
             approve(session, hei_id=HEI, iia_id="iia-1", by="operator", now=T0)
-        assert session.scalars(select(OutboxRow)).all() == []
+        assert session.scalars(select(OutboxRow).where(OutboxRow.kind == "iia-approval-cnr")).all() == []
     served = _served_by_partner(_mirror(ours))
     with sessions.begin() as session:
         store_copies(session, hei_id=HEI, partner_hei=PARTNER, asked=["p-77"], received=served, now=T0)
@@ -122,3 +129,14 @@ def test_approving_checks_completeness_and_queues_the_cnr(sessions, raw_iia) -> 
     with sessions() as session:
         rows = session.scalars(select(OutboxRow).where(OutboxRow.kind == "iia-approval-cnr")).all()
         assert [(r.owner_hei, r.partner_hei, r.object_id) for r in rows] == [(HEI, PARTNER, "p-77")]
+
+
+def test_each_change_to_our_copy_queues_its_cnr_once(sessions, raw_iia) -> None:  # type: ignore[no-untyped-def]
+    ours = check_iia(raw_iia)
+    with sessions.begin() as session:
+        service.create(session, HEI, ours, T0)
+        service.edit(session, HEI, replace(ours, in_effect=False), T0 + timedelta(minutes=1))
+        assert not service.edit(session, HEI, replace(ours, in_effect=False), T0 + timedelta(minutes=2))
+    with sessions() as session:
+        rows = session.scalars(select(OutboxRow).where(OutboxRow.kind == "iia-cnr")).all()
+        assert [(r.owner_hei, r.partner_hei, r.object_id) for r in rows] == [(HEI, PARTNER, "iia-1")]  # merged
