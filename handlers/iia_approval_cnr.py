@@ -1,14 +1,12 @@
 """IIA Approval CNR API v2.0.0 (ewp-specs-api-iia-approval-cnr, stable-v2): a partner tells us it approved
 (or stopped approving) our copy ``iia_id``.
 
-POST only; ``iia_id`` required once (our id of the copy approved). We remember to read the caller's IIAs
+POST only; ``iia_id`` required once (our id of the copy approved). We queue a read of the caller's IIAs
 Approval API when the id is one of our copies shared with the caller, and answer at once with an empty
 ``<iia-approval-cnr-response>`` in every case.
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 from lxml import etree
 
@@ -16,7 +14,6 @@ from ewp_node.api import ApiSpec, Endpoint, EwpRequest
 from ewp_node.handling import url_hei
 from ewp_node.iias import inbound
 from ewp_node.iias.build import build_empty_response
-from ewp_node.iias.models import NotificationKind
 from ewp_node.params import parse_identifier, required_one
 from ewp_node.xml.ns import IIA_APPROVAL_CNR, IIA_APPROVAL_CNR_ENTRY
 
@@ -32,6 +29,5 @@ API = ApiSpec(
 def notified(request: EwpRequest) -> etree._Element:
     hei_id = url_hei(request)
     iia_id = parse_identifier(required_one(request.params, "iia_id"), "iia_id")
-    inbound.receive(request.ctx.sessions, hei_id, request.caller.hei_ids, NotificationKind.APPROVAL, iia_id,
-                    datetime.now(UTC))
+    inbound.receive(request.ctx.sessions, hei_id, request.caller.hei_ids, inbound.APPROVAL_FETCH_KIND, iia_id)
     return build_empty_response(IIA_APPROVAL_CNR, "iia-approval-cnr-response")

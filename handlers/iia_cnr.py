@@ -1,12 +1,11 @@
 """IIA CNR API v3.0.0 (ewp-specs-api-iia-cnr, stable-v3): a partner tells us its copy ``iia_id`` changed.
 
 POST only; ``iia_id`` required once (the notifier's own id). The notifier is the caller's HEI (from its
-credentials). We remember what to fetch and answer at once with an empty ``<iia-cnr-response>``.
+credentials). We queue the fetch of the partner's copy in the outbox and answer at once with an empty
+``<iia-cnr-response>``.
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 from lxml import etree
 
@@ -14,7 +13,6 @@ from ewp_node.api import ApiSpec, Endpoint, EwpRequest
 from ewp_node.handling import url_hei
 from ewp_node.iias import inbound
 from ewp_node.iias.build import build_empty_response
-from ewp_node.iias.models import NotificationKind
 from ewp_node.params import parse_identifier, required_one
 from ewp_node.xml.ns import IIA_CNR, IIA_CNR_ENTRY
 
@@ -30,6 +28,5 @@ API = ApiSpec(
 def notified(request: EwpRequest) -> etree._Element:
     hei_id = url_hei(request)
     iia_id = parse_identifier(required_one(request.params, "iia_id"), "iia_id")
-    inbound.receive(request.ctx.sessions, hei_id, request.caller.hei_ids, NotificationKind.IIA, iia_id,
-                    datetime.now(UTC))
+    inbound.receive(request.ctx.sessions, hei_id, request.caller.hei_ids, inbound.FETCH_KIND, iia_id)
     return build_empty_response(IIA_CNR, "iia-cnr-response")

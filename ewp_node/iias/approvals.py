@@ -20,9 +20,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from ewp_node.client import EwpClient
-from ewp_node.client.cnr import IIA_APPROVAL_CNR
 from ewp_node.client.iias import fetch_approvals
-from ewp_node.cnr.outbox import enqueue
 from ewp_node.iias import repository as repo
 from ewp_node.iias import service
 from ewp_node.iias.completeness import check
@@ -52,8 +50,8 @@ class ReceivedApproval:
 
 
 def approve(session: Session, *, hei_id: str, iia_id: str, by: str, now: datetime | None = None) -> str:
-    """Approve the partner's copy of our IIA ``iia_id`` as last fetched and queue the IIA Approval CNR that
-    tells the partner (in the caller's transaction). :returns: the hash approved.
+    """Approve the partner's copy of our IIA ``iia_id`` as last fetched (the service queues the IIA Approval CNR
+    that tells the partner, in the caller's transaction). :returns: the hash approved.
 
     :raises IiaChangeRefused: no such IIA, no mapped copy, an incomplete copy (the gaps are listed), a copy
         that breaks the rules, a copy marked not valid for approval, or a declared hash that does not match.
@@ -68,11 +66,7 @@ def approve(session: Session, *, hei_id: str, iia_id: str, by: str, now: datetim
         if gaps:
             raise IiaChangeRefused(f"the partner's copy {copy.partner_iia_id!r} is not complete: "
                                    + "; ".join(str(gap) for gap in gaps))
-    approved = service.approve_partner_copy(session, hei_id, iia_id, by, now)
-    assert row.partner_iia_id is not None  # approve_partner_copy refuses unmapped copies
-    enqueue(session, IIA_APPROVAL_CNR.name, owner_hei=hei_id, partner_hei=row.partner_hei_id,
-            object_ids=[row.partner_iia_id], now=now)
-    return approved
+    return service.approve_partner_copy(session, hei_id, iia_id, by, now)
 
 
 def refresh_approvals(client: EwpClient, sessions: sessionmaker[Session], *, hei_id: str, partner_hei: str,

@@ -1,4 +1,5 @@
-"""The outbox kinds of the IIA client flows: what the worker runs after a received CNR, and how it reports.
+"""The outbox kinds of the IIA client flows: what the worker runs after a received CNR (queued by
+:mod:`.inbound`), and how it reports.
 
 ``iia-fetch`` (object ids: the partner's ids of its copies) fetches, stores and compares the partner's copies
 (:func:`.sync.sync_copies`); ``iia-approval-fetch`` (object ids: our ids) reads what the partner approved of
@@ -15,10 +16,8 @@ from ewp_node.client import PartnerRefused
 from ewp_node.client.iias import PartnerAnswered
 from ewp_node.cnr.senders import Delivery, DeliveryRefused, SendFunction, SendServices, register_sender
 from ewp_node.iias.approvals import refresh_approvals
+from ewp_node.iias.inbound import APPROVAL_FETCH_KIND, FETCH_KIND
 from ewp_node.iias.sync import sync_copies
-
-FETCH_KIND = "iia-fetch"
-APPROVAL_FETCH_KIND = "iia-approval-fetch"
 
 
 def _sender(run: Callable[[SendServices, Delivery, str], object]) -> SendFunction:

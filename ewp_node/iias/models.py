@@ -1,10 +1,11 @@
-"""Tables of interinstitutional agreements: our copies, the partners' copies, approvals, received notifications.
+"""Tables of interinstitutional agreements: our copies, the partners' copies, approvals both ways.
 
 An IIA row is one copy owned by a covered HEI (``hei_id``, always the first ``<partner>``): key columns for
 the API queries, the whole record in ``data`` (``records.to_data``), and the ``<iia>`` exactly as served with
 its ``iia_hash`` (built and hashed once per change, so get answers never rebuild it). The partner's copy is
 kept beside it, raw XML and parsed; approvals both ways are rows of their own; the last mutually approved
-version is kept as a snapshot to fall back to.
+version is kept as a snapshot to fall back to. Received notifications wait in the outbox (``ewp_node.cnr``)
+as follow-up fetches.
 """
 
 from __future__ import annotations
@@ -30,15 +31,6 @@ class Direction(enum.Enum):
     GIVEN = "given"
     #: The partner approved our copy (read from the partner's IIAs Approval API).
     RECEIVED = "received"
-
-
-class NotificationKind(enum.Enum):
-    """What a received change notification asks us to fetch."""
-
-    #: IIA CNR v3: the partner's copy ``iia_id`` (its own id) changed.
-    IIA = "iia"
-    #: IIA Approval CNR v2: the partner approved (or withdrew approval of) our copy ``iia_id`` (our id).
-    APPROVAL = "approval"
 
 
 class IiaRow(Base):
@@ -119,22 +111,3 @@ class IiaApproval(Base):
     approved_by: Mapped[str] = mapped_column(String(255))
     #: The approver's PDF of the agreement (a File API id), if it gave one.
     pdf_file: Mapped[str | None] = mapped_column(String(255))
-
-
-class IiaNotification(Base):
-    """A received IIA CNR or IIA Approval CNR, until the follow-up fetch handles it. Repeats of a pending
-    notification merge into its row."""
-
-    __tablename__ = "iia_notifications"
-    __table_args__ = (UniqueConstraint("hei_id", "partner_hei_id", "kind", "iia_id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    #: Our covered HEI that was notified.
-    hei_id: Mapped[hei_id]
-    #: The notifying HEI (from the caller's credentials).
-    partner_hei_id: Mapped[str] = mapped_column(String(255))
-    kind: Mapped[str] = mapped_column(String(16))
-    #: IIA CNR: the partner's id of its copy; Approval CNR: our id of the copy approved.
-    iia_id: Mapped[str] = mapped_column(_ID)
-    received_at: Mapped[datetime]
-    handled_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from ewp_node.iias.build import GivenApproval, IiaStats
-from ewp_node.iias.models import Direction, IiaApproval, IiaNotification, IiaRow, NotificationKind, PartnerCopy
+from ewp_node.iias.models import Direction, IiaApproval, IiaRow, PartnerCopy
 from ewp_node.iias.records import Iia, from_data
 
 #: Largest ``IN (...)`` list sent to the database in one query.
@@ -116,42 +116,55 @@ def copy_of(session: Session, row: IiaRow) -> PartnerCopy | None:
     return session.scalar(select(PartnerCopy).where(PartnerCopy.iia_pk == row.id))
 
 
-# -- received notifications --------------------------------------------------------------------------------
+# -- state of one IIA, for people ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Notification:
-    """A received CNR waiting for its follow-up fetch."""
+class IiaState:
+    """Where one of our IIAs stands: mapping, the partner's copy, approvals both ways."""
 
-    id: int
-    hei_id: str
-    partner_hei_id: str
-    kind: NotificationKind
     iia_id: str
-    received_at: datetime
+    partner_hei_id: str
+    partner_iia_id: str | None
+    iia_hash: str
+    modified_at: datetime
+    terminated: bool
+    #: When the partner's copy was last fetched, its declared hash and what is wrong with it, if anything.
+    copy_fetched_at: datetime | None
+    copy_hash: str | None
+    copy_problems: tuple[str, ...]
+    #: The partner approved our current version / we approved the partner's current copy.
+    partner_approved: bool
+    we_approved: bool
+    snapshot_at: datetime | None
+
+    @property
+    def summary(self) -> str:
+        """A few words: "approved by both", "waiting for the partner's approval"..."""
+        if self.terminated:
+            return "terminated"
+        if self.partner_approved and self.we_approved:
+            return "approved by both"
+        if self.partner_iia_id is None:
+            return "not mapped by the partner yet"
+        if self.partner_approved:
+            return "approved by the partner, not by us"
+        if self.we_approved:
+            return "approved by us, waiting for the partner"
+        return "not approved"
 
 
-def record_notification(session: Session, hei_id: str, partner_hei_id: str, kind: NotificationKind, iia_id: str,
-                        now: datetime) -> None:
-    """Remember that ``partner_hei_id`` notified ``hei_id`` about ``iia_id``; a repeat re-opens the same row."""
-    row = session.scalar(select(IiaNotification).where(
-        IiaNotification.hei_id == hei_id, IiaNotification.partner_hei_id == partner_hei_id,
-        IiaNotification.kind == kind.value, IiaNotification.iia_id == iia_id))
-    if row is None:
-        session.add(IiaNotification(hei_id=hei_id, partner_hei_id=partner_hei_id, kind=kind.value, iia_id=iia_id,
-                                    received_at=now, handled_at=None))
-    else:
-        row.received_at, row.handled_at = now, None
-
-
-def pending_notifications(session: Session, limit: int = 100) -> list[Notification]:
-    """Received notifications not handled yet, oldest first."""
-    rows = session.scalars(select(IiaNotification).where(IiaNotification.handled_at.is_(None))
-                           .order_by(IiaNotification.received_at, IiaNotification.id).limit(limit))
-    return [Notification(r.id, r.hei_id, r.partner_hei_id, NotificationKind(r.kind), r.iia_id, r.received_at)
-            for r in rows]
-
-
-def mark_handled(session: Session, notification_id: int, now: datetime) -> None:
-    row = session.get(IiaNotification, notification_id)
-    if row is not None:
-        row.handled_at = now
+def state(session: Session, row: IiaRow) -> IiaState:
+    copy = copy_of(session, row)
+    received = approval(session, row, Direction.RECEIVED)
+    given = approval(session, row, Direction.GIVEN)
+    live_copy = copy if copy is not None and copy.deleted_at is None else None
+    return IiaState(
+        iia_id=row.iia_id, partner_hei_id=row.partner_hei_id, partner_iia_id=row.partner_iia_id,
+        iia_hash=row.iia_hash, modified_at=row.modified_at, terminated=row.terminated,
+        copy_fetched_at=live_copy.fetched_at if live_copy else None,
+        copy_hash=live_copy.iia_hash if live_copy else None,
+        copy_problems=tuple(live_copy.problems) if live_copy else (),
+        partner_approved=received is not None and received.iia_hash == row.iia_hash,
+        we_approved=given is not None and live_copy is not None and given.iia_hash == live_copy.iia_hash,
+        snapshot_at=row.snapshot_at,
+    )

@@ -1,8 +1,8 @@
 """Changes to our IIA copies: create, edit, map, terminate, delete, approvals both ways.
 
 Each function is one change made inside the caller's transaction (``with sessions.begin() as session``), so
-the change and what follows from it (served element and hash, snapshot, the IIA CNR that tells the partner)
-commit together or not at all. The
+the change and what follows from it (served element and hash, snapshot, the outbox row that tells the partner:
+an IIA CNR for a change of our copy, an IIA Approval CNR for our approval) commit together or not at all. The
 served ``<iia>`` and its hash are rebuilt here on every change: what partners fetch, what they approve and
 what we hash are always the same bytes.
 """
@@ -16,8 +16,7 @@ from datetime import datetime
 from lxml import etree
 from sqlalchemy.orm import Session
 
-from ewp_node.client.cnr import IIA_CNR
-from ewp_node.cnr.outbox import enqueue
+from ewp_node.cnr import enqueue
 from ewp_node.iias import repository as repo
 from ewp_node.iias.build import build_iia
 from ewp_node.iias.hash import hash_iia
@@ -25,6 +24,10 @@ from ewp_node.iias.models import Direction, IiaApproval, IiaRow, PartnerCopy
 from ewp_node.iias.parse import ReceivedIia
 from ewp_node.iias.records import Iia, from_data, to_data
 from ewp_node.publish import repository as files
+
+#: Outbox kinds (``ewp_node.cnr``): the IIA CNR v3 and IIA Approval CNR v2 we send.
+IIA_CNR = "iia-cnr"
+IIA_APPROVAL_CNR = "iia-approval-cnr"
 
 
 class IiaChangeRefused(ValueError):
@@ -37,6 +40,12 @@ def _served(iia: Iia) -> tuple[str, str]:
     return etree.tostring(build_iia(iia, iia_hash), encoding="unicode"), iia_hash
 
 
+def _tell_partner(session: Session, row: IiaRow, now: datetime) -> None:
+    """Queue the IIA CNR of our copy ``row`` (created, changed or deleted)."""
+    enqueue(session, IIA_CNR, owner_hei=row.hei_id, partner_hei=row.partner_hei_id, object_ids=[row.iia_id],
+            now=now)
+
+
 def _store(row: IiaRow, iia: Iia, now: datetime) -> None:
     row.element, row.iia_hash = _served(iia)
     row.data = to_data(iia)
@@ -46,12 +55,6 @@ def _store(row: IiaRow, iia: Iia, now: datetime) -> None:
     years = iia.academic_years
     row.first_year, row.last_year = years if years is not None else (None, None)
     row.modified_at = now
-
-
-def _tell_partner(session: Session, row: IiaRow, now: datetime) -> None:
-    """Queue the IIA CNR of a change to our copy (the outbox sends it once the change is committed)."""
-    enqueue(session, IIA_CNR.name, owner_hei=row.hei_id, partner_hei=row.partner_hei_id, object_ids=[row.iia_id],
-            now=now)
 
 
 def _check_pdf(session: Session, hei_id: str, iia: Iia) -> None:
@@ -155,6 +158,10 @@ def _link_copy(session: Session, row: IiaRow) -> None:
 def _set_approval(session: Session, row: IiaRow, direction: Direction, iia_hash: str | None, by: str,
                   pdf_file: str | None, now: datetime) -> None:
     current = repo.approval(session, row, direction)
+    if direction is Direction.GIVEN and row.partner_iia_id is not None and (
+            (current.iia_hash if current is not None else None) != iia_hash):
+        enqueue(session, IIA_APPROVAL_CNR, owner_hei=row.hei_id, partner_hei=row.partner_hei_id,
+                object_ids=[row.partner_iia_id], now=now)
     if iia_hash is None:
         if current is not None:
             session.delete(current)

@@ -13,15 +13,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from ewp_node.config import load_settings
 
 
-def load_demo_data(sessions: sessionmaker[Session], hei_id: str, dataset: str) -> None:
-    """Fill ``hei_id`` with demo data set ``dataset`` (``fr`` or ``pl``); idempotent.
+def load_demo_data(sessions: sessionmaker[Session], hei_id: str, dataset: str, file_api_url: str | None = None
+                   ) -> None:
+    """Fill ``hei_id`` with demo data set ``dataset`` (``fr`` or ``pl``); idempotent. ``file_api_url``: our
+    File API URL, named by the institution's data (its guide is served there).
 
     :raises KeyError: unknown data set.
     """
     from ewp_node.publish.demo_data import build_document
     from ewp_node.publish.importer import import_document
 
-    import_document(sessions, build_document(dataset, hei_id), {hei_id}, source=f"demo data {dataset!r}")
+    import_document(sessions, build_document(dataset, hei_id, file_api_url), {hei_id},
+                    source=f"demo data {dataset!r}")
 
 
 class ProgressBar:

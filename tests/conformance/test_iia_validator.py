@@ -10,11 +10,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
+from ewp_node.cnr import OutboxRow
 from ewp_node.iias import repository as repo
 from ewp_node.iias import service
 from ewp_node.iias.hash import hash_iia
-from ewp_node.iias.models import NotificationKind
 from ewp_node.iias.validate import check_iia
 from ewp_node.xml import ns
 
@@ -161,8 +162,8 @@ def test_approval_api(probe, method) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize(("path", "kind", "root"), [
-    ("/ewp/iia-cnr", NotificationKind.IIA, f"{{{ns.IIA_CNR}}}iia-cnr-response"),
-    ("/ewp/iia-approval-cnr", NotificationKind.APPROVAL, f"{{{ns.IIA_APPROVAL_CNR}}}iia-approval-cnr-response"),
+    ("/ewp/iia-cnr", "iia-fetch", f"{{{ns.IIA_CNR}}}iia-cnr-response"),
+    ("/ewp/iia-approval-cnr", "iia-approval-fetch", f"{{{ns.IIA_APPROVAL_CNR}}}iia-approval-cnr-response"),
 ])
 def test_cnr_receivers(probe, path, kind, root) -> None:  # type: ignore[no-untyped-def]
     reply = probe.exchange(probe.request("POST", [("iia_id", "iia-1")], path=path))  # IC1
@@ -176,9 +177,10 @@ def test_cnr_receivers(probe, path, kind, root) -> None:  # type: ignore[no-unty
     reply = probe.exchange(probe.request("POST", [("iia_id", FAKE)], path=path))
     assert reply.status == 200
     with probe.node.ctx.sessions() as session:
-        pending = [(n.partner_hei_id, n.kind, n.iia_id) for n in repo.pending_notifications(session)]
-    expected = [(PARTNER, kind, "iia-1")] + ([(PARTNER, kind, FAKE)] if kind is NotificationKind.IIA else [])
-    assert pending == expected  # an approval CNR counts only for our copies shared with the caller
+        queued = [(r.kind, r.owner_hei, r.partner_hei, r.object_id)
+                  for r in session.scalars(select(OutboxRow).where(OutboxRow.kind == kind).order_by(OutboxRow.id))]
+    expected = [(kind, HEI, PARTNER, "iia-1")] + ([(kind, HEI, PARTNER, FAKE)] if kind == "iia-fetch" else [])
+    assert queued == expected  # an approval CNR counts only for our copies shared with the caller
 
 
 @pytest.mark.parametrize("method", METHODS)

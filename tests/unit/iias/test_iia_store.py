@@ -10,12 +10,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic import command
 from lxml import etree
+from sqlalchemy import select
 
+from ewp_node.cnr import OutboxRow
 from ewp_node.iias import repository as repo
 from ewp_node.iias import service
 from ewp_node.iias.build import IiaStats, build_get_response, build_iia
 from ewp_node.iias.hash import hash_iia
-from ewp_node.iias.models import NotificationKind
 from ewp_node.iias.parse import parse_get_response
 from ewp_node.iias.records import Iia
 from ewp_node.iias.validate import check_iia
@@ -153,15 +154,26 @@ def test_delete_keeps_the_id_and_hides_the_iia(sessions, raw_iia) -> None:  # ty
             service.terminate(session, HEI, "iia-1", T0)
 
 
-def test_notifications_merge_until_handled(sessions) -> None:  # type: ignore[no-untyped-def]
+def _outbox(session) -> list[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
+    rows = session.scalars(select(OutboxRow).order_by(OutboxRow.id))
+    return [(r.kind, r.owner_hei, r.partner_hei, r.object_id) for r in rows]
+
+
+def test_changes_queue_their_cnr_in_the_same_transaction(sessions, raw_iia) -> None:  # type: ignore[no-untyped-def]
+    ours = check_iia(raw_iia)
     with sessions.begin() as session:
-        repo.record_notification(session, HEI, PARTNER, NotificationKind.IIA, "p-77", T0)
-        repo.record_notification(session, HEI, PARTNER, NotificationKind.IIA, "p-77", T0 + timedelta(minutes=1))
-        repo.record_notification(session, HEI, PARTNER, NotificationKind.APPROVAL, "iia-1", T0)
+        service.create(session, HEI, ours, T0)
+        assert _outbox(session) == [("iia-cnr", HEI, PARTNER, "iia-1")]
+    with sessions.begin() as session:  # quick changes merge into the pending row
+        assert service.edit(session, HEI, replace(ours, in_effect=False), T0)
+        assert not service.edit(session, HEI, replace(ours, in_effect=False), T0)
+        assert _outbox(session) == [("iia-cnr", HEI, PARTNER, "iia-1")]
+    with pytest.raises(RuntimeError), sessions.begin() as session:  # a failed change queues nothing
+        service.edit(session, HEI, ours, T0)
+        raise RuntimeError("rolled back")
     with sessions.begin() as session:
-        pending = repo.pending_notifications(session)
-        assert [(n.kind, n.iia_id) for n in pending] == [(NotificationKind.APPROVAL, "iia-1"),
-                                                         (NotificationKind.IIA, "p-77")]
-        repo.mark_handled(session, pending[0].id, T0)
-    with sessions() as session:
-        assert [n.iia_id for n in repo.pending_notifications(session)] == ["p-77"]
+        [received] = parse_get_response(_partner_copy(ours))
+        service.save_partner_copy(session, HEI, PARTNER, received, T0)
+        service.approve_partner_copy(session, HEI, "iia-1", "operator", T0)
+        service.approve_partner_copy(session, HEI, "iia-1", "operator", T0)  # the same approval: no new CNR
+        assert _outbox(session) == [("iia-cnr", HEI, PARTNER, "iia-1"), ("iia-approval-cnr", HEI, PARTNER, "p-77")]

@@ -1,4 +1,4 @@
-"""Interinstitutional agreements: our copies, partner copies, approvals, received notifications.
+"""Interinstitutional agreements: our copies, partner copies, approvals both ways, snapshots.
 
 Revision ID: 0005
 Revises: 0004
@@ -17,20 +17,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('iia_notifications',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('hei_id', sa.String(length=255), nullable=False),
-    sa.Column('partner_hei_id', sa.String(length=255), nullable=False),
-    sa.Column('kind', sa.String(length=16), nullable=False),
-    sa.Column('iia_id', sa.String(length=64), nullable=False),
-    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('handled_at', sa.DateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_iia_notifications')),
-    sa.UniqueConstraint('hei_id', 'partner_hei_id', 'kind', 'iia_id', name=op.f('uq_iia_notifications_hei_id'))
-    )
-    with op.batch_alter_table('iia_notifications', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_iia_notifications_handled_at'), ['handled_at'], unique=False)
-
     op.create_table('iias',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('hei_id', sa.String(length=255), nullable=False),
@@ -104,7 +90,3 @@ def downgrade() -> None:
         batch_op.drop_index('ix_iias_partner')
 
     op.drop_table('iias')
-    with op.batch_alter_table('iia_notifications', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_iia_notifications_handled_at'))
-
-    op.drop_table('iia_notifications')
