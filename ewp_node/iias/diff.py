@@ -1,7 +1,9 @@
 """Compare our copy of an IIA with the partner's copy, field by field, in words the international office reads.
 
 The two copies describe one agreement from the two sides: the partner's copy lists the partner first, ours
-lists us first, so partners are matched by HEI, not by position. Cooperation conditions are matched by what
+lists us first, so partners are matched by HEI, not by position. What a copy says of a partner besides its
+``iia-id`` (code, unit, signer, contacts) is not hashed and each side knows its own best: it is reported only
+when both copies state it and disagree, not when one copy leaves it out. Cooperation conditions are matched by what
 identifies them for people (kind, sending and receiving HEI and unit), in order within each such group; a
 condition found on one side only is reported as such. Every other field is compared as the record holds it,
 and each difference becomes one :class:`Difference` with a sentence such as
@@ -39,6 +41,8 @@ def compare(ours: Iia, theirs: Iia) -> tuple[Difference, ...]:
     """Every difference between our copy and the partner's copy (empty when they agree)."""
     return tuple(_compare_iias(ours, theirs))
 
+
+_NOTHING = "nothing"
 
 # Fields that are per copy by design and never compared: each side's own file id.
 _NOT_COMPARED = frozenset({"pdf_file", "partners", "conditions"})
@@ -88,7 +92,10 @@ def _compare_partners(hei_id: str, ours: Partner | None, theirs: Partner | None)
     if ours is None or theirs is None:
         yield _one_sided(path, where, ours is not None)
         return
-    yield from _compare_fields(where, path, ours, theirs)
+    for difference in _compare_fields(where, path, ours, theirs):
+        name = difference.field.rsplit(".", 1)[1]
+        if name == "iia_id" or _NOTHING not in (difference.ours, difference.theirs):
+            yield difference
 
 
 def _compare_conditions(
@@ -161,14 +168,14 @@ def _difference(path: str, where: str, name: str, mine: Any, other: Any, owner: 
 
 def _one_sided(path: str, where: str, ours_only: bool) -> Difference:
     if ours_only:
-        return Difference(field=path, ours="present", theirs="nothing", text=f"{where}: only in our copy")
-    return Difference(field=path, ours="nothing", theirs="present", text=f"{where}: only in the partner's copy")
+        return Difference(field=path, ours="present", theirs=_NOTHING, text=f"{where}: only in our copy")
+    return Difference(field=path, ours=_NOTHING, theirs="present", text=f"{where}: only in the partner's copy")
 
 
 def _words(value: Any) -> str:
     """A value as people read it."""
     if value is None or value == ():
-        return "nothing"
+        return _NOTHING
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, tuple):

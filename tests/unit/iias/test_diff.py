@@ -59,3 +59,13 @@ def test_booleans_read_naturally_and_decimals_compare_as_written(raw_iia: dict[s
     first = replace(theirs.conditions[0], total_months_per_year=Decimal("10.50"))
     (difference,) = compare(ours, replace(theirs, conditions=(first, *theirs.conditions[1:])))
     assert difference.text.endswith("total months per year: partner says 10.50, we say 10.5")
+
+
+def test_what_a_copy_leaves_out_about_a_partner_is_no_difference(raw_iia: dict[str, Any]) -> None:
+    ours, theirs = _copies(raw_iia)
+    owner, partner = theirs.partners
+    silent = replace(partner, iia_code=None, signing_contact=None, signing_date=None, contacts=())
+    assert compare(ours, replace(theirs, partners=(owner, silent))) == ()
+    other_code = replace(partner, iia_code="B/2025/9")
+    (difference,) = compare(ours, replace(theirs, partners=(owner, other_code)))
+    assert difference.text == "partner uni-a.example.eu: IIA code: partner says B/2025/9, we say A/2025/1"
