@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, select, text
+from catalogue import _database, _time  # the same timing and PostgreSQL schema as the catalogue bench
+from sqlalchemy import create_engine, insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -105,18 +103,9 @@ def _insert(sessions: sessionmaker[Session], batch: list[dict[str, Any]]) -> Non
         batch.clear()
 
 
-def _time_ms(run: Callable[[], object], repeat: int) -> float:
-    run()
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
-
-
 def _compare(handler: Callable[[], object], bare: Callable[[], object], repeat: int) -> dict[str, float]:
-    handler_ms, bare_ms = _time_ms(handler, repeat), _time_ms(bare, repeat)
+    handler(), bare()
+    handler_ms, bare_ms = _time(handler, repeat), _time(bare, repeat)
     return {"request_ms": round(handler_ms, 2), "bare_sql_ms": round(bare_ms, 2),
             "ratio": round(handler_ms / bare_ms, 2)}
 
@@ -171,24 +160,15 @@ def measure_store(url: str, *, count: int, partners: int, repeat: int) -> dict[s
     return result
 
 
-@contextmanager
-def _postgres_schema(url: str) -> Iterator[str | None]:
-    """A URL bound to a fresh schema of the shared database, dropped afterwards (None: not reachable)."""
-    admin = create_engine(url, connect_args={"connect_timeout": 3})
-    schema = f"bench_iia_{uuid.uuid4().hex[:12]}"
+def _reachable(url: str) -> bool:
+    engine = create_engine(url, connect_args={"connect_timeout": 3})
     try:
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        with engine.connect():
+            return True
     except OperationalError:
-        admin.dispose()
-        yield None
-        return
-    try:
-        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+        return False
     finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        engine.dispose()
 
 
 def measure_hash(repeat: int = 2000) -> float:
@@ -215,13 +195,11 @@ def main() -> int:
                                repeat=args.repeat)
     out |= {"ratio_index_sqlite": sqlite["index"]["ratio"], "ratio_get_sqlite": sqlite["get_max_ids"]["ratio"]}
     stores = {"sqlite": sqlite}
-    if not args.no_postgres:
-        with _postgres_schema(args.postgres) as url:
-            if url is not None:
-                pg = measure_store(url, count=args.iias, partners=args.partners, repeat=args.repeat)
-                out |= {"ratio_index_postgresql": pg["index"]["ratio"],
-                        "ratio_get_postgresql": pg["get_max_ids"]["ratio"]}
-                stores["postgresql"] = pg
+    if not args.no_postgres and _reachable(args.postgres):
+        with _database(args.postgres) as url:  # a schema of its own, dropped afterwards
+            pg = measure_store(url, count=args.iias, partners=args.partners, repeat=args.repeat)
+        out |= {"ratio_index_postgresql": pg["index"]["ratio"], "ratio_get_postgresql": pg["get_max_ids"]["ratio"]}
+        stores["postgresql"] = pg
     json.dump({**out, **stores}, sys.stdout, indent=1)
     sys.stdout.write("\n")
     return 0
