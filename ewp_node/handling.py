@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ewp_node.api import ApiSpec, EwpRequest
 from ewp_node.errors import BadRequest, NotFound
-from ewp_node.params import exactly_one_of, many, required_one
+from ewp_node.params import exactly_one_of, many, parse_identifier, required_one
 
 
 def served_hei(request: EwpRequest, name: str = "hei_id") -> str:
@@ -48,3 +48,9 @@ def url_hei(request: EwpRequest) -> str:
         raise NotFound("this node covers several HEIs: call the URLs of one HEI (/hei/<hei_id>/ewp/...), as its "
                        "manifest says")
     return next(iter(served))
+
+
+def notified_id(request: EwpRequest, name: str) -> tuple[str, str]:
+    """A CNR's addressee and subject: the URL's HEI and the single required id parameter ``name`` (IIA CNR v3,
+    IIA Approval CNR v2). :raises BadRequest: the id is missing, repeated or not an identifier."""
+    return url_hei(request), parse_identifier(required_one(request.params, name), name)

@@ -11,10 +11,9 @@ from __future__ import annotations
 from lxml import etree
 
 from ewp_node.api import ApiSpec, Endpoint, EwpRequest
-from ewp_node.handling import url_hei
+from ewp_node.handling import notified_id
 from ewp_node.iias import inbound
 from ewp_node.iias.build import build_empty_response
-from ewp_node.params import parse_identifier, required_one
 from ewp_node.xml.ns import IIA_APPROVAL_CNR, IIA_APPROVAL_CNR_ENTRY
 
 API = ApiSpec(
@@ -27,7 +26,6 @@ API = ApiSpec(
 
 @API.endpoint("url")
 def notified(request: EwpRequest) -> etree._Element:
-    hei_id = url_hei(request)
-    iia_id = parse_identifier(required_one(request.params, "iia_id"), "iia_id")
+    hei_id, iia_id = notified_id(request, "iia_id")
     inbound.receive(request.ctx.sessions, hei_id, request.caller.hei_ids, inbound.APPROVAL_FETCH_KIND, iia_id)
     return build_empty_response(IIA_APPROVAL_CNR, "iia-approval-cnr-response")

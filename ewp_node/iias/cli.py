@@ -102,14 +102,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from ewp_node.iias.importer import export_document
+    from ewp_node.publish.cli import write_json
 
     ctx, hei_id = open_home(args)
     with ctx.sessions() as session:
-        text = json.dumps(export_document(session, hei_id), ensure_ascii=False, indent=1) + "\n"
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+        write_json(export_document(session, hei_id), args.output)
     return 0
 
 

@@ -14,9 +14,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, get_type_hints
 
-from ewp_node.publish.records import Reader, _Skip
-from ewp_node.publish.records import contact as read_contact_record
-
 
 @dataclass(frozen=True)
 class LangText:
@@ -51,27 +48,6 @@ class Contact:
     def to_record(self) -> dict[str, Any]:
         """The canonical contact record of ``ewp_node.publish.records`` (what ``add_contact`` builds)."""
         return {k: v for k, v in to_data(self).items() if v not in (None, [])}
-
-    @classmethod
-    def from_record(cls, record: dict[str, Any]) -> Contact:
-        """From a canonical contact record (addresses dropped)."""
-        kept = {k: v for k, v in record.items() if k not in ("street_address", "mailing_address")}
-        return from_data(cls, kept)
-
-
-def read_contact(raw: Any) -> Contact:
-    """Validate a raw contact (import JSON or a partner's XML read by ``publish.from_xml``).
-
-    :raises ewp_node.publish.records.InvalidRecords: listing what is wrong.
-    """
-    reader = Reader()
-    with reader.for_record("contact"):
-        try:
-            record = read_contact_record(reader, raw)
-        except _Skip:  # the reader has recorded the problem
-            record = {}
-    reader.check()
-    return Contact.from_record(record)
 
 
 class MobilityKind(enum.Enum):
@@ -142,12 +118,6 @@ class CooperationCondition:
     blended: bool | None = None
     eqf_levels: tuple[int, ...] = ()
     total_days_per_year: Decimal | None = None
-
-    def covers_year(self, start_year: int) -> bool:
-        """Whether the receiving academic years include the one starting in ``start_year``."""
-        first = int(self.receiving_first_academic_year_id[:4])
-        last = int(self.receiving_last_academic_year_id[:4])
-        return first <= start_year <= last
 
 
 @dataclass(frozen=True)
@@ -251,4 +221,4 @@ def _convert(hint: Any, value: Any) -> Any:
 
 
 __all__ = ["Contact", "CooperationCondition", "Iia", "LangText", "LanguageSkill", "MobilityKind", "Partner",
-           "Phone", "SubjectArea", "from_data", "read_contact", "to_data"]
+           "Phone", "SubjectArea", "from_data", "to_data"]

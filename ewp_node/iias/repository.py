@@ -116,6 +116,32 @@ def copy_of(session: Session, row: IiaRow) -> PartnerCopy | None:
     return session.scalar(select(PartnerCopy).where(PartnerCopy.iia_pk == row.id))
 
 
+@dataclass(frozen=True)
+class Copies:
+    """Both copies of one IIA, as records (what the completeness checks and the diff read).
+
+    :ivar ours: our copy. :ivar theirs: the partner's live copy as last fetched, None when not fetched, gone,
+        or breaking the rules (``problems`` then says how).
+    """
+
+    ours: Iia
+    theirs: Iia | None
+    theirs_hash: str | None
+    problems: tuple[str, ...]
+
+
+def copies(session: Session, hei_id: str, iia_id: str) -> Copies | None:
+    """Our live copy ``iia_id`` and the partner's copy mapped to it; None for an unknown id."""
+    row = find(session, hei_id, iia_id)
+    if row is None or row.deleted_at is not None:
+        return None
+    copy = copy_of(session, row)
+    if copy is None or copy.deleted_at is not None:
+        return Copies(record_of(row), None, None, ())
+    theirs = from_data(Iia, copy.data) if copy.data is not None else None
+    return Copies(record_of(row), theirs, copy.iia_hash, tuple(copy.problems))
+
+
 # -- state of one IIA, for people ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -203,11 +203,6 @@ def _check_copy(copy: PartnerCopy) -> None:
                                "fields not yet defined: it cannot be approved")
 
 
-def withdraw_approval(session: Session, hei_id: str, iia_id: str, now: datetime) -> None:
-    """Forget our approval of the partner's copy."""
-    _set_approval(session, _live(session, hei_id, iia_id), Direction.GIVEN, None, "", None, now)
-
-
 def record_partner_approval(session: Session, hei_id: str, iia_id: str, iia_hash: str | None, now: datetime, *,
                             pdf_file: str | None = None) -> None:
     """What the partner's Approval API says about our copy ``iia_id`` (None: no approval listed)."""

@@ -76,12 +76,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"ewp-node export: {hei_id!r} is not covered by this node", file=sys.stderr)
         return 2
     with ctx.sessions() as session:
-        text = json.dumps(export_document(session, hei_id), ensure_ascii=False, indent=1) + "\n"
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        write_json(export_document(session, hei_id), args.output)
+    return 0
+
+
+def write_json(document: Any, output: str | None) -> None:
+    """An exported document as indented JSON, to the file ``output`` or to standard output."""
+    text = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    return 0
 
 
 def cmd_replicate(args: argparse.Namespace) -> int:

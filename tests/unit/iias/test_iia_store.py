@@ -98,6 +98,9 @@ def test_approvals_both_ways_snapshot_and_stats(sessions, raw_iia) -> None:  # t
         [received] = parse_get_response(_partner_copy(ours))
         copy = service.save_partner_copy(session, HEI, PARTNER, received, T0)
         assert copy.iia_pk is not None and copy.data is not None
+        both = repo.copies(session, HEI, "iia-1")
+        assert both.ours == ours and both.theirs == received.record and both.theirs_hash == received.declared_hash
+        assert repo.copies(session, HEI, "nope") is None
         assert repo.stats(session, HEI) == IiaStats(1, 0, 0, 0)
         approved = service.approve_partner_copy(session, HEI, "iia-1", "operator", T0)
         assert approved == received.declared_hash
@@ -160,6 +163,9 @@ def _outbox(session) -> list[tuple[str, str, str, str]]:  # type: ignore[no-unty
 
 
 def test_changes_queue_their_cnr_in_the_same_transaction(sessions, raw_iia) -> None:  # type: ignore[no-untyped-def]
+    from ewp_node.cnr.senders import registered_kinds
+
+    assert {service.IIA_CNR, service.IIA_APPROVAL_CNR} <= registered_kinds()  # the outbox knows how to send them
     ours = check_iia(raw_iia)
     with sessions.begin() as session:
         service.create(session, HEI, ours, T0)
