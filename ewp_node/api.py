@@ -68,10 +68,14 @@ class EwpRequest:
     url_hei: str | None = None
     #: Raw body of ``xml`` endpoints (already decrypted and digest-checked).
     body: bytes = b""
+    #: The API called (its manifest entry name): HEIs that serve it elsewhere are not served here.
+    api_name: str = ""
 
     def served_heis(self) -> frozenset[str]:
-        """The HEIs this request may ask about: the URL's HEI, or every HEI the node covers."""
-        return frozenset({self.url_hei}) if self.url_hei else self.ctx.settings.hei_ids
+        """The HEIs this request may ask about: the URL's HEI, or every HEI the node covers that serves this
+        API here."""
+        return frozenset(h.id for h in self.ctx.settings.heis
+                         if self.url_hei in (None, h.id) and (not self.api_name or h.serves(self.api_name)))
 
 
 View = Callable[[EwpRequest], etree._Element | FileBody]

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 from flask import Flask, Response, g, request
 
 from ewp_node.api import ApiSpec, Endpoint, EwpRequest, FileBody
-from ewp_node.config import Settings
+from ewp_node.config import ConfigError, Settings
 from ewp_node.context import KeyPair, NodeContext
 from ewp_node.errors import BadRequest, EwpError, MethodNotAllowed, NotFound, install_error_handlers
 from ewp_node.manifest import MANIFEST_PATH, build_manifest
@@ -41,7 +41,7 @@ def manifest_bytes(settings: Settings, client_key: KeyPair, server_key: KeyPair,
     hei = next((h for h in settings.heis if h.id == (hei_id or settings.heis[0].id)), None)
     if hei is None:
         raise NotFound(f"this node does not cover HEI {hei_id!r}")
-    element = build_manifest(settings, enabled_apis(), hei,
+    element = build_manifest(settings, [api for api in enabled_apis() if hei.serves(api.name)], hei,
                              public_key_b64(client_key.private.public_key()),
                              public_key_b64(server_key.private.public_key()))
     return serialize(element)
@@ -69,6 +69,24 @@ def _render(ctx: NodeContext, result: object) -> Response:
     return xml_response(result)  # type: ignore[arg-type]
 
 
+def _check_enabled(settings: Settings, api: str, url_hei: str | None) -> None:
+    """:raises NotFound: no HEI behind this URL serves ``api`` here (per-HEI enablement, ``disabled_apis``)."""
+    heis = [h for h in settings.heis if url_hei in (None, h.id)]
+    if not any(h.serves(api) for h in heis):
+        raise NotFound(f"{api} of {' '.join(h.id for h in heis)} is not served by this node: see the registry "
+                       "for the host that serves it")
+
+
+def check_api_names(settings: Settings, apis: Sequence[ApiSpec]) -> None:
+    """:raises ConfigError: a ``disabled_apis`` entry names no API of this node."""
+    known = {api.name for api in apis}
+    for hei in settings.heis:
+        unknown = sorted(hei.disabled_apis - known)
+        if unknown:
+            raise ConfigError(f"heis ({hei.id}).disabled_apis: unknown API(s) {', '.join(unknown)}; "
+                              f"known: {', '.join(sorted(known))}")
+
+
 def _make_view(ctx: NodeContext, api: ApiSpec, endpoint: Endpoint):  # type: ignore[no-untyped-def]
     view = api.views[endpoint.element]
 
@@ -78,11 +96,13 @@ def _make_view(ctx: NodeContext, api: ApiSpec, endpoint: Endpoint):  # type: ign
             raise MethodNotAllowed("HEAD is not supported: use GET or POST")
         if url_hei is not None and url_hei not in ctx.settings.hei_ids:
             raise NotFound(f"this node does not cover HEI {url_hei!r}")
+        _check_enabled(ctx.settings, api.name, url_hei)
         body = request.get_data(cache=True)
         caller = middleware.authenticate(ctx, state, body, anonymous_allowed=api.anonymous)
         body = middleware.negotiate_encryption(ctx, state, body)
         ewp_request = EwpRequest(params=_params(endpoint, state.method, request.query_string, body), caller=caller,
-                                 ctx=ctx, url_hei=url_hei, body=body if endpoint.body == "xml" else b"")
+                                 ctx=ctx, url_hei=url_hei, body=body if endpoint.body == "xml" else b"",
+                                 api_name=api.name)
         return _render(ctx, view(ewp_request))
 
     dispatch.__name__ = f"{api.name}_{endpoint.element}".replace("-", "_")
@@ -126,6 +146,7 @@ def create_app(ctx: NodeContext) -> Flask:
     install_error_handlers(app)
     middleware.install(app)
     api_names: dict[str, str] = {}
+    check_api_names(ctx.settings, enabled_apis())
     for api in enabled_apis():
         _register_api(app, ctx, api, api_names)
     app.register_blueprint(status_blueprint(ctx))

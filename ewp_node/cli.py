@@ -23,17 +23,22 @@ def cmd_init(args: argparse.Namespace) -> int:
     spec = HomeSpec(hei_id=args.hei_id, hei_name=args.hei_name, base_url=args.base_url,
                     registry_url=args.registry_url or HomeSpec.registry_url, database_url=args.database_url,
                     admin_email=args.admin_email)
+    if args.demo_partner and (not args.with_demo_data or args.demo_partner == args.hei_id):
+        print("--demo-partner needs --with-demo-data and a HEI other than --hei-id", file=sys.stderr)
+        return 2
     settings = create_home(Path(args.home), spec)
     if args.with_demo_data:
         from ewp_node.context import build_context
         from ewp_node.publish.cli import load_demo_data
 
-        sessions = build_context(settings).sessions
-        load_demo_data(sessions, settings.heis[0].id, args.with_demo_data)
+        sessions, hei_id = build_context(settings).sessions, settings.heis[0].id
+        load_demo_data(sessions, hei_id, args.with_demo_data, settings.url("ewp/file", hei_id))
         if args.demo_partner:
+            from ewp_node.iias.demo import load_demo_iias
             from ewp_node.mobilities.demo import load_demo_mobilities
 
-            load_demo_mobilities(sessions, settings.heis[0].id, args.demo_partner)
+            load_demo_iias(sessions, hei_id, args.demo_partner)
+            load_demo_mobilities(sessions, hei_id, args.demo_partner)
     print(f"created node home {settings.home} for {settings.heis[0].id}; manifest at {settings.url('manifest.xml')}",
           file=sys.stderr)
     return 0
@@ -159,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-demo-data", nargs="?", const="fr", choices=("fr", "pl"),
                    help="fill the HEI with a demo data set (fr or pl)")
     p.add_argument("--demo-partner", metavar="HEI",
-                   help="with --with-demo-data: also demo mobilities and learning agreements with this partner HEI")
+                   help="with --with-demo-data: also demo IIAs (all condition kinds), mobilities and learning "
+                   "agreements with this partner HEI")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("manifest", help="print the Discovery manifest (works offline)")
@@ -198,8 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir")
     p.set_defaults(func=cmd_demo)
 
-    for module in ("ewp_node.publish.cli", "ewp_node.elmo.cli", "ewp_node.cnr.cli", "ewp_node.mobilities.cli",
-                   "ewp_node.office.cli"):
+    for module in ("ewp_node.publish.cli", "ewp_node.elmo.cli", "ewp_node.cnr.cli", "ewp_node.iias.cli",
+                   "ewp_node.mobilities.cli", "ewp_node.office.cli"):
         try:
             __import__(module, fromlist=["register"]).register(sub)
         except ModuleNotFoundError as exc:

@@ -37,6 +37,12 @@ class HeiConfig:
     id: str
     names: Mapping[str, str]
     other_ids: tuple[tuple[str, str], ...] = ()
+    #: APIs (manifest entry names, e.g. ``iias``) this HEI has served elsewhere (the Erasmus Dashboard or
+    #: another provider): left out of its manifest and refused on its URLs. Default: every API is served.
+    disabled_apis: frozenset[str] = frozenset()
+
+    def serves(self, api: str) -> bool:
+        return api not in self.disabled_apis
 
 
 @dataclass(frozen=True)
@@ -168,7 +174,11 @@ def _hei(raw: Any, index: int) -> HeiConfig:
     if not names:
         raise ConfigError(f"heis[{index}].names: at least one name is required")
     other = tuple((str(t), str(v)) for t, v in dict(raw.get("other_ids") or {}).items())
-    return HeiConfig(id=hei_id, names={str(k): str(v) for k, v in names.items()}, other_ids=other)
+    disabled = raw.get("disabled_apis") or []
+    if not isinstance(disabled, list) or not all(isinstance(a, str) and a for a in disabled):
+        raise ConfigError(f"heis[{index}].disabled_apis: a list of API names is expected, e.g. [\"iias\"]")
+    return HeiConfig(id=hei_id, names={str(k): str(v) for k, v in names.items()}, other_ids=other,
+                     disabled_apis=frozenset(disabled))
 
 
 def _path(home: Path, value: Any) -> Path | None:

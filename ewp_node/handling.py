@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from ewp_node.api import ApiSpec, EwpRequest
-from ewp_node.errors import BadRequest, Forbidden
-from ewp_node.params import exactly_one_of, many, required_one
+from ewp_node.errors import BadRequest, Forbidden, NotFound
+from ewp_node.params import exactly_one_of, many, parse_identifier, required_one
 
 
 def served_hei(request: EwpRequest, name: str = "hei_id") -> str:
@@ -46,3 +46,21 @@ def require_stats_portal(request: EwpRequest) -> None:
     """:raises Forbidden: unless the Stats Portal calls."""
     if not request.caller.covers(STATS_PORTAL_HEI):
         raise Forbidden(f"statistics are for the EWP Stats Portal ({STATS_PORTAL_HEI}) only")
+
+
+def url_hei(request: EwpRequest) -> str:
+    """The one HEI a parameterless URL serves (IIAs v7 and later APIs have no ``hei_id``: the URL says it).
+
+    :raises NotFound: a node covering several HEIs called on its shared URL (each HEI has its own URLs).
+    """
+    served = request.served_heis()
+    if len(served) != 1:
+        raise NotFound("this node covers several HEIs: call the URLs of one HEI (/hei/<hei_id>/ewp/...), as its "
+                       "manifest says")
+    return next(iter(served))
+
+
+def notified_id(request: EwpRequest, name: str) -> tuple[str, str]:
+    """A CNR's addressee and subject: the URL's HEI and the single required id parameter ``name`` (IIA CNR v3,
+    IIA Approval CNR v2). :raises BadRequest: the id is missing, repeated or not an identifier."""
+    return url_hei(request), parse_identifier(required_one(request.params, name), name)

@@ -16,6 +16,7 @@ _ACADEMIC_YEAR_RE = re.compile(r"^(\d{4})/(\d{4})$")
 # xs:dateTime with a mandatory time part; the offset is optional in XSD but we need it to compare.
 _DATETIME_RE = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(Z|[+-]\d{2}:\d{2})?$")
+_IDENTIFIER_RE = re.compile(r"^[!-~]{1,64}$")
 
 
 class Params:
@@ -107,3 +108,10 @@ def parse_academic_year(value: str, name: str) -> tuple[int, int]:
     if not match or int(match.group(2)) - int(match.group(1)) not in (0, 1):
         raise BadRequest(f"parameter {name!r}: {value!r} is not an academic year id such as 2024/2025")
     return int(match.group(1)), int(match.group(2))
+
+
+def parse_identifier(value: str, name: str) -> str:
+    """An ``AsciiPrintableIdentifier`` (1-64 printable ASCII characters). :raises BadRequest: otherwise."""
+    if not _IDENTIFIER_RE.match(value):
+        raise BadRequest(f"parameter {name!r}: {value[:80]!r} is not an identifier of 1-64 printable ASCII characters")
+    return value

@@ -11,6 +11,10 @@ from handlers import (
     echo,
     factsheet,
     file,
+    iia_approval_cnr,
+    iia_cnr,
+    iias,
+    iias_approval,
     imobilities,
     imobility_cnr,
     institutions,
@@ -21,5 +25,5 @@ from handlers import (
     ounits,
 )
 
-ENABLED = (echo, institutions, ounits, courses, course_replication, factsheet, file,
-           omobilities, omobility_las, imobilities, omobility_cnr, omobility_la_cnr, imobility_cnr)
+ENABLED = (echo, institutions, ounits, courses, course_replication, factsheet, file, iias, iias_approval, iia_cnr,
+           iia_approval_cnr, omobilities, omobility_las, imobilities, omobility_cnr, omobility_la_cnr, imobility_cnr)

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import requests
 from lxml import etree
-from sqlalchemy import Engine, event, text
+from sqlalchemy import text
 
-from ewp_node.store.db import alembic_config, make_engine
+from ewp_node.store.db import make_engine
 
 REPO = Path(__file__).resolve().parent.parent
 #: The official EWP XSDs, examples and vectors live beside the repository, never inside it.
@@ -161,7 +161,7 @@ def _node_context(home: Path, base_url: str, heis, registry: StaticRegistry, *, 
     from ewp_node.context import KeyPair, NodeContext
     from ewp_node.security.keys import fingerprint
     from ewp_node.security.replay import ReplayCache
-    from ewp_node.store.db import make_engine, session_factory, upgrade_database
+    from ewp_node.store.db import session_factory, upgrade_database
 
     home.mkdir()
     settings = Settings(
@@ -271,13 +271,14 @@ class NodePair:
         self.a, self.b = a, b
         self.apps = {ctx.settings.host: create_app(ctx) for ctx in (a, b)}
 
-    def client(self, ctx):  # type: ignore[no-untyped-def]
-        """A real ``EwpClient`` of node ``ctx`` whose HTTP goes to the apps of this pair."""
+    def client(self, ctx, audit=None):  # type: ignore[no-untyped-def]
+        """A real ``EwpClient`` of node ``ctx`` whose HTTP goes to the apps of this pair (``audit``: its audit
+        hook, the node's log by default)."""
         from ewp_node.client import EwpClient
 
         session = requests.Session()
         session.mount("https://", FlaskAdapter(self.apps))
-        return EwpClient(ctx, session=session)
+        return EwpClient(ctx, session=session, audit=audit)
 
 
 @pytest.fixture
@@ -305,50 +306,42 @@ def make_pair(tmp_path: Path):  # type: ignore[no-untyped-def]
         _release(pair.b)
 
 
-# -- an empty store on SQLite and on PostgreSQL -----------------------------------------------------------------------
+# -- a migrated-from-empty database of each kind ---------------------------------------------------------------
 
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def _postgres_store() -> Iterator[Engine]:
-    """An engine on a private schema of the test database, dropped afterwards (tests can run in parallel)."""
-    admin = make_engine(PG_URL)
-    schema = f"store_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # noqa: BLE001 - no server: skip with the reason
-        admin.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
-    engine = make_engine(PG_URL)
-
-    @event.listens_for(engine, "connect")
-    def _search_path(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute(f'SET search_path TO "{schema}"')
-        dbapi_connection.commit()
-
-    try:
-        yield engine
-    finally:
-        from alembic import command
-
-        command.downgrade(alembic_config(engine), "base")
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store_engine(request, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
-    """An empty database of each kind (SQLite file; PostgreSQL: a private schema, dropped afterwards)."""
+def store_engine(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """An empty database, SQLite then PostgreSQL (a schema of its own, dropped afterwards, so concurrent runs
+    on the shared ``test`` database never collide); skips when the PostgreSQL server is not reachable."""
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    from ewp_node.store.db import make_engine
+
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
         yield engine
         engine.dispose()
-    else:
-        yield from _postgres_store()
+        return
+    admin = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+    schema = f"ewp_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc.orig).__name__})")
+    engine = create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -13,15 +13,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from ewp_node.config import load_settings
 
 
-def load_demo_data(sessions: sessionmaker[Session], hei_id: str, dataset: str) -> None:
-    """Fill ``hei_id`` with demo data set ``dataset`` (``fr`` or ``pl``); idempotent.
+def load_demo_data(sessions: sessionmaker[Session], hei_id: str, dataset: str, file_api_url: str | None = None
+                   ) -> None:
+    """Fill ``hei_id`` with demo data set ``dataset`` (``fr`` or ``pl``); idempotent. ``file_api_url``: our
+    File API URL, named by the institution's data (its guide is served there).
 
     :raises KeyError: unknown data set.
     """
     from ewp_node.publish.demo_data import build_document
     from ewp_node.publish.importer import import_document
 
-    import_document(sessions, build_document(dataset, hei_id), {hei_id}, source=f"demo data {dataset!r}")
+    import_document(sessions, build_document(dataset, hei_id, file_api_url), {hei_id},
+                    source=f"demo data {dataset!r}")
 
 
 class ProgressBar:
@@ -73,12 +76,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"ewp-node export: {hei_id!r} is not covered by this node", file=sys.stderr)
         return 2
     with ctx.sessions() as session:
-        text = json.dumps(export_document(session, hei_id), ensure_ascii=False, indent=1) + "\n"
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        write_json(export_document(session, hei_id), args.output)
+    return 0
+
+
+def write_json(document: Any, output: str | None) -> None:
+    """An exported document as indented JSON, to the file ``output`` or to standard output."""
+    text = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    return 0
 
 
 def cmd_replicate(args: argparse.Namespace) -> int:

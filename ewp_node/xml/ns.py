@@ -41,6 +41,18 @@ FACTSHEET = f"{GH}/ewp-specs-api-factsheet/tree/stable-v1"
 FACTSHEET_ENTRY = f"{GH}/ewp-specs-api-factsheet/blob/stable-v1/manifest-entry.xsd"
 FILE_ENTRY = f"{GH}/ewp-specs-api-file/blob/stable-v1/manifest-entry.xsd"
 
+# Interinstitutional agreements: IIAs v7, IIAs Approval v2, IIA CNR v3, IIA Approval CNR v2.
+IIAS_GET = f"{GH}/ewp-specs-api-iias/blob/stable-v7/endpoints/get-response.xsd"
+IIAS_INDEX = f"{GH}/ewp-specs-api-iias/blob/stable-v7/endpoints/index-response.xsd"
+IIAS_STATS = f"{GH}/ewp-specs-api-iias/blob/stable-v7/endpoints/stats-response.xsd"
+IIAS_ENTRY = f"{GH}/ewp-specs-api-iias/blob/stable-v7/manifest-entry.xsd"
+IIAS_APPROVAL = f"{GH}/ewp-specs-api-iias-approval/tree/stable-v2"
+IIAS_APPROVAL_ENTRY = f"{GH}/ewp-specs-api-iias-approval/blob/stable-v2/manifest-entry.xsd"
+IIA_CNR = f"{GH}/ewp-specs-api-iia-cnr/tree/stable-v3"
+IIA_CNR_ENTRY = f"{GH}/ewp-specs-api-iia-cnr/blob/stable-v3/manifest-entry.xsd"
+IIA_APPROVAL_CNR = f"{GH}/ewp-specs-api-iia-approval-cnr/tree/stable-v2"
+IIA_APPROVAL_CNR_ENTRY = f"{GH}/ewp-specs-api-iia-approval-cnr/blob/stable-v2/manifest-entry.xsd"
+
 XML = "http://www.w3.org/XML/1998/namespace"
 XML_LANG = f"{{{XML}}}lang"
 

@@ -56,8 +56,8 @@ def test_partner_requiring_encryption_gets_encrypted_requests_and_answers(make_p
 
 def test_unknown_partner_api_is_reported(make_pair) -> None:  # type: ignore[no-untyped-def]
     pair = make_pair()
-    with pytest.raises(PartnerUnavailable, match="no 'iias' API"):
-        pair.client(pair.a).call(B, "iias")
+    with pytest.raises(PartnerUnavailable, match="no 'monitoring' API"):
+        pair.client(pair.a).call(B, "monitoring")
     with pytest.raises(PartnerUnavailable, match="no 'echo' API for HEI 'nowhere.example.eu'"):
         pair.client(pair.a).call("nowhere.example.eu", "echo")
 

@@ -126,9 +126,9 @@ def _factsheet(data: ModuleType, domain: str) -> dict[str, Any]:
     }
 
 
-def _guide(data: ModuleType) -> bytes:
-    """A minimal, valid one-page PDF naming the university."""
-    text = f"Guide for incoming students - {data.NAME['en']}".encode("latin-1", "replace")
+def pdf_page(line: str) -> bytes:
+    """A minimal, valid one-page PDF showing one line of text."""
+    text = line.encode("latin-1", "replace")
     stream = b"BT /F1 14 Tf 60 760 Td (" + text + b") Tj ET"
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
@@ -146,10 +146,22 @@ def _guide(data: ModuleType) -> bytes:
     return bytes(out)
 
 
-def build_document(dataset: str, hei_id: str) -> dict[str, Any]:
-    """The import document of ``dataset`` (``fr`` or ``pl``) for ``hei_id``. :raises KeyError: unknown set."""
+def guide_file_id(dataset: str) -> str:
+    """The File API id of a data set's PDF guide for incoming students."""
+    return f"guide-{DATASETS[dataset].LOCAL}-2025"
+
+
+def build_document(dataset: str, hei_id: str, file_api_url: str | None = None) -> dict[str, Any]:
+    """The import document of ``dataset`` (``fr`` or ``pl``) for ``hei_id``. With ``file_api_url`` (our File
+    API URL), the institution's mobility factsheet URLs also name the guide served by the File API.
+
+    :raises KeyError: unknown set.
+    """
     data = DATASETS[dataset]
     domain = _domain(hei_id)
+    factsheet_urls = [{"lang": "en", "url": f"https://{domain}/en/incoming"}]
+    if file_api_url is not None:
+        factsheet_urls.append({"lang": "en", "url": f"{file_api_url}?file_id={guide_file_id(dataset)}"})
     return {
         "format": FORMAT, "hei_id": hei_id,
         "institution": {
@@ -159,7 +171,7 @@ def build_document(dataset: str, hei_id: str) -> dict[str, Any]:
             "website_urls": [{"lang": "en", "url": f"https://{domain}/en"},
                              {"lang": data.LOCAL, "url": f"https://{domain}/{data.LOCAL}"}],
             "logo_url": f"https://{domain}/logo.svg",
-            "mobility_factsheet_urls": [{"lang": "en", "url": f"https://{domain}/en/incoming"}],
+            "mobility_factsheet_urls": factsheet_urls,
             "course_catalogue_urls": [{"lang": "en", "url": f"https://{domain}/en/courses"}],
             "contacts": [{"names": [{"lang": "en", "text": "International Relations Office"}],
                           "emails": [f"international@{domain}"], "phones": [f"{data.PHONE_PREFIX}10000000"[:16]],
@@ -170,6 +182,7 @@ def build_document(dataset: str, hei_id: str) -> dict[str, Any]:
         "ounits": _ounits(data, domain),
         "courses": _courses(data, domain),
         "factsheet": _factsheet(data, domain),
-        "files": [{"file_id": f"guide-{data.LOCAL}-2025", "media_type": "application/pdf", "public": True,
-                   "name": "incoming-guide.pdf", "content_base64": base64.b64encode(_guide(data)).decode("ascii")}],
+        "files": [{"file_id": guide_file_id(dataset), "media_type": "application/pdf", "public": True,
+                   "name": "incoming-guide.pdf", "content_base64": base64.b64encode(
+                       pdf_page(f"Guide for incoming students - {data.NAME['en']}")).decode("ascii")}],
     }

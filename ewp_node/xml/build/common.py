@@ -59,9 +59,9 @@ def add_phone(parent: etree._Element, local: str, record: Record) -> None:
         add_text(el, q(PHONE, tag), record.get(field))
 
 
-def add_contact(parent: etree._Element, record: Record) -> None:
-    """``c:contact``."""
-    el = etree.SubElement(parent, q(CONTACT, "contact"))
+def add_contact(parent: etree._Element, record: Record, tag: str = q(CONTACT, "contact")) -> None:
+    """``c:contact``, or another element of type ``c:Contact`` (``tag``, e.g. an IIA's ``signing-contact``)."""
+    el = etree.SubElement(parent, tag)
     add_texts(el, q(CONTACT, "contact-name"), record["names"])
     add_texts(el, q(CONTACT, "person-given-names"), record.get("given_names", ()))
     add_texts(el, q(CONTACT, "person-family-name"), record.get("family_names", ()))

@@ -1,0 +1,1 @@
+"""Interinstitutional agreements (IIAs v7): model, hash, comparison, approvals."""
