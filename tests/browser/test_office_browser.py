@@ -44,9 +44,9 @@ def test_an_officer_logs_in_and_every_page_renders(console, screenshots: Path) -
     _log_in(page, base, "olga")
     assert page.get_by_role("cell", name="partner.example.eu").count() == 1
     page.screenshot(path=str(screenshots / "office-exchanges.png"), full_page=True)
-    for link, shot in (("Home", "office-home"), ("Mobilities", "office-mobilities"), ("Partners", "office-partners"),
-                       ("Indicators", "office-indicators")):
-        page.get_by_role("navigation").get_by_role("link", name=link).click()
+    for link in ("Home", "Notifications", "Agreements", "Mobilities", "Partners", "Indicators"):
+        shot = f"office-{link.lower()}"
+        page.get_by_role("navigation").get_by_role("link", name=link, exact=True).click()
         page.wait_for_load_state()
         assert page.locator("main h2").first.is_visible()
         page.screenshot(path=str(screenshots / f"{shot}.png"), full_page=True)

@@ -10,6 +10,7 @@ from flask import Blueprint
 
 from ewp_node.context import NodeContext
 from ewp_node.web.office import (
+    agreements,
     auth,
     exchanges,
     home,
@@ -24,6 +25,6 @@ from ewp_node.web.office import (
 def office_blueprint(ctx: NodeContext) -> Blueprint:
     blueprint = Blueprint("office", __name__, url_prefix="/office", template_folder="templates",
                           static_folder="static")
-    for area in (auth, home, exchanges, notifications, mobilities, partners, indicators, student):
+    for area in (auth, home, exchanges, notifications, agreements, mobilities, partners, indicators, student):
         area.install(blueprint, ctx)
     return blueprint
