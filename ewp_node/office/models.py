@@ -75,3 +75,17 @@ class SurveySubmission(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mobility_digest: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class OfficeAction(Base):
+    """What a console user did (approve, comment, retry, check...): who, when, on what, with which outcome."""
+
+    __tablename__ = "office_actions"
+    __table_args__ = (Index("ix_office_actions_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    user_name: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(500))
+    outcome: Mapped[str] = mapped_column(String(500))

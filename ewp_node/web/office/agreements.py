@@ -13,7 +13,7 @@ from ewp_node.iias.approvals import approve
 from ewp_node.iias.completeness import check
 from ewp_node.iias.diff import compare
 from ewp_node.iias.service import IiaChangeRefused
-from ewp_node.web.office.auth import current, officer_only
+from ewp_node.web.office.auth import current, officer_only, record
 
 log = logging.getLogger("ewp_node.office")
 
@@ -65,7 +65,7 @@ def install(blueprint: Blueprint, ctx: NodeContext) -> None:
             with ctx.sessions.begin() as session:
                 approved = approve(session, hei_id=hei_id, iia_id=iia_id, by=current().name)
         except IiaChangeRefused as exc:
+            record(ctx, "approve IIA", f"{hei_id} {iia_id}", f"refused: {exc}")
             return _page(hei_id, iia_id, (False, f"Not approved: {exc}"), 409)
-        log.info("console: %s approved the partner's copy of IIA %s (%s): hash %s", current().name, iia_id, hei_id,
-                 approved)
+        record(ctx, "approve IIA", f"{hei_id} {iia_id}", f"approved hash {approved}")
         return _page(hei_id, iia_id, (True, "Approved: the partner will be notified."))

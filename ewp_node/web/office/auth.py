@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ewp_node.context import NodeContext
 from ewp_node.office.accounts import LANGUAGES, Account, LoginThrottle, account_for, log_in, log_out, set_language
+from ewp_node.office.actions import record_action
 from ewp_node.web.office.i18n import translator
 
 log = logging.getLogger("ewp_node.office")
@@ -40,6 +41,13 @@ def current() -> Account:
     """The logged-in account of this request (the guard has made sure there is one)."""
     account: Account = g.office_account
     return account
+
+
+def record(ctx: NodeContext, action: str, target: str, outcome: str) -> None:
+    """Put what the logged-in user did in the console's action log (and the process log)."""
+    name = current().name
+    record_action(ctx.sessions, name, action, target, outcome)
+    log.info("console: %s %s %s: %s", name, action, target, outcome)
 
 
 def officer_only(view: Callable[..., Any]) -> Callable[..., Any]:

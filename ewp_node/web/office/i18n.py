@@ -108,6 +108,8 @@ FRENCH: dict[str, str] = {
     "Mobilities": "Mobilités",
     "Notifications": "Notifications",
     "Agreements": "Accords",
+    "Latest actions in the console": "Dernières actions dans la console",
+    "None yet.": "Aucune pour l'instant.",
     "Agreement": "Accord",
     "Partner's id": "Identifiant du partenaire",
     "Modified": "Modifié",

@@ -12,7 +12,7 @@ from ewp_node.context import NodeContext
 from ewp_node.mobilities.records import Direction, NominationStatus, ProposalState, Signature
 from ewp_node.office.mobilities import STAGES, agreement, compare_versions, pipelines, stage
 from ewp_node.office.student import StudentLinks, console_secret
-from ewp_node.web.office.auth import current, officer_only
+from ewp_node.web.office.auth import current, officer_only, record
 
 log = logging.getLogger("ewp_node.office")
 
@@ -76,9 +76,7 @@ def install(blueprint: Blueprint, ctx: NodeContext) -> None:
                 result = partner.answer_proposal(client, ctx.sessions, sending_hei_id, scope, omobility_id, signature,
                                                  comment if decision == "reject" else None)
         except (PartnerUnavailable, SecurityError, MobilityError, ValueError) as exc:
-            log.warning("console: %s could not answer %s %s of %s: %s", account.name, what, omobility_id,
-                        sending_hei_id, exc)
+            record(ctx, f"{decision} {what}", f"{sending_hei_id} {omobility_id}", f"refused: {exc}")
             return _page(sending_hei_id, omobility_id, (False, f"Nothing was changed: {exc}"), 409)
-        log.info("console: %s answered %s %s of %s: %s", account.name, what, omobility_id, sending_hei_id,
-                 result.value)
+        record(ctx, f"{decision} {what}", f"{sending_hei_id} {omobility_id}", result.value)
         return _page(sending_hei_id, omobility_id, (True, f"Sent to {sending_hei_id}: {result.value}."))

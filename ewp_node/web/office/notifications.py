@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from ewp_node.cnr.outbox import OutboxState, count_by_state, list_entries, make_due_now, retry
 from ewp_node.context import NodeContext
-from ewp_node.web.office.auth import current, officer_only
+from ewp_node.web.office.auth import officer_only, record
 
 log = logging.getLogger("ewp_node.office")
 
@@ -30,7 +30,7 @@ def install(blueprint: Blueprint, ctx: NodeContext) -> None:
     def retry_notification(row_id: int) -> Response:
         with ctx.sessions.begin() as session:
             changed = retry(session, row_id)
-        log.info("console: %s retried outbox row %d (%s)", current().name, row_id, "done" if changed else "no change")
+        record(ctx, "retry notification", f"#{row_id}", "pending again" if changed else "nothing to retry")
         return redirect(url_for("office.notifications", done="retry" if changed else "none"))
 
     @blueprint.post("/notifications/send-now")
@@ -38,5 +38,5 @@ def install(blueprint: Blueprint, ctx: NodeContext) -> None:
     def send_now() -> Response:
         with ctx.sessions.begin() as session:
             count = make_due_now(session)
-        log.info("console: %s brought %d outbox rows forward", current().name, count)
+        record(ctx, "send notifications now", "outbox", f"{count} brought forward")
         return redirect(url_for("office.notifications", done=f"{count}"))

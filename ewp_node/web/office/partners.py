@@ -12,7 +12,7 @@ from ewp_node.context import NodeContext
 from ewp_node.office.exchanges import partner_activity
 from ewp_node.office.partners import check_partner, partner_view
 from ewp_node.registry.fetch import RegistryUnavailable
-from ewp_node.web.office.auth import current, officer_only
+from ewp_node.web.office.auth import officer_only, record
 
 log = logging.getLogger("ewp_node.office")
 
@@ -39,7 +39,7 @@ def install(blueprint: Blueprint, ctx: NodeContext) -> None:
     @officer_only
     def check(hei_id: str) -> str:
         result = check_partner(ctx, hei_id)
-        log.info("console: %s checked partner %s: %s", current().name, hei_id, "ok" if result.ok else "failed")
+        record(ctx, "check partner", hei_id, result.summary)
         try:
             view = partner_view(ctx.registry.index, hei_id)
         except RegistryUnavailable:

@@ -85,3 +85,6 @@ def test_an_officer_approves_a_proposal_and_the_partner_sees_it(pair_with_propos
     assert at_a.first_version.receiving_signature.signer_name == "olga"
     again = officer.post(url, data={"csrf": _csrf(officer), "what": "la", "decision": "approve"})
     assert again.status_code == 409 and "Nothing was changed" in again.get_data(as_text=True)
+    actions = officer.get("/office/").get_data(as_text=True)  # the console's action log names the user
+    assert f"<td>olga</td><td>approve la</td><td>{A} {ids[0]}</td><td>approved</td>" in actions
+    assert "<td>refused: " in actions

@@ -1,4 +1,4 @@
-"""The office console: accounts, server-side sessions, the anonymous post-mobility survey.
+"""The office console: accounts, server-side sessions, its action log, the anonymous post-mobility survey.
 
 Revision ID: 0007
 Revises: 0006
@@ -56,6 +56,16 @@ def upgrade() -> None:
     )
     op.create_index('ix_office_survey_answers_partner', 'office_survey_answers', ['partner_hei_id', 'academic_year_id'],
                     unique=False)
+    op.create_table('office_actions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('user_name', sa.String(length=64), nullable=False),
+    sa.Column('action', sa.String(length=64), nullable=False),
+    sa.Column('target', sa.String(length=500), nullable=False),
+    sa.Column('outcome', sa.String(length=500), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_office_actions'))
+    )
+    op.create_index('ix_office_actions_at', 'office_actions', ['at'], unique=False)
     op.create_table('office_survey_submissions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('mobility_digest', sa.String(length=64), nullable=False),
@@ -66,6 +76,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('office_survey_submissions')
+    op.drop_index('ix_office_actions_at', table_name='office_actions')
+    op.drop_table('office_actions')
     op.drop_index('ix_office_survey_answers_partner', table_name='office_survey_answers')
     op.drop_table('office_survey_answers')
     op.drop_index('ix_office_sessions_expires_at', table_name='office_sessions')
