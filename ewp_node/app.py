@@ -28,6 +28,7 @@ from ewp_node.security import middleware
 from ewp_node.security.keys import public_key_b64
 from ewp_node.store.audit import Direction, Exchange
 from ewp_node.web.health import health_blueprint
+from ewp_node.web.office import office_blueprint
 from ewp_node.web.status import status_blueprint
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,7 @@ def create_app(ctx: NodeContext) -> Flask:
         _register_api(app, ctx, api, api_names)
     app.register_blueprint(status_blueprint(ctx))
     app.register_blueprint(health_blueprint(ctx))
+    app.register_blueprint(office_blueprint(ctx))
 
     @app.get(f"/{MANIFEST_PATH}")
     @app.get(f"/hei/<hei_id>/{MANIFEST_PATH}")

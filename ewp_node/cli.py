@@ -307,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo, log_level=logging.WARNING)
 
     for module in ("ewp_node.publish.cli", "ewp_node.elmo.cli", "ewp_node.cnr.cli", "ewp_node.iias.cli",
-                   "ewp_node.mobilities.cli"):
+                   "ewp_node.mobilities.cli", "ewp_node.office.cli"):
         try:
             __import__(module, fromlist=["register"]).register(sub)
         except ModuleNotFoundError as exc:

@@ -89,6 +89,10 @@ def replicate_step(caller: SandboxNode, callee: SandboxNode) -> Step | None:
                 report.summary())
 
 
+def _narrate(step: Step) -> None:
+    say(f"\n-- {step.title}\n   {step.detail}\n   {'OK' if step.held else 'FAILED'}")
+
+
 def run_demo(directory: Path | None = None) -> int:
     say("== ewp-node demo: a local EWP network on loopback ==")
     with Sandbox(directory, nodes=2) as sandbox:
@@ -108,8 +112,12 @@ def run_demo(directory: Path | None = None) -> int:
             step = run()
             if step is None:
                 continue
-            say(f"\n-- {step.title}\n   {step.detail}\n   {'OK' if step.held else 'FAILED'}")
+            _narrate(step)
             steps.append(step)
+        from ewp_node.demo_iias import play
+
+        say(f"\n== interinstitutional agreements: {a.hei_id} and {b.hei_id} agree, approve, edit, approve again ==")
+        steps.extend(play(a, b, narrate=_narrate))
     held = sum(s.held for s in steps)
     say(f"\n== summary: {held} of {len(steps)} steps held ==")
     for step in steps:

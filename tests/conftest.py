@@ -302,13 +302,14 @@ class NodePair:
         self.a, self.b = a, b
         self.apps = {ctx.settings.host: create_app(ctx) for ctx in (a, b)}
 
-    def client(self, ctx):  # type: ignore[no-untyped-def]
-        """A real ``EwpClient`` of node ``ctx`` whose HTTP goes to the apps of this pair."""
+    def client(self, ctx, audit=None):  # type: ignore[no-untyped-def]
+        """A real ``EwpClient`` of node ``ctx`` whose HTTP goes to the apps of this pair (``audit``: its audit
+        hook, the node's log by default)."""
         from ewp_node.client import EwpClient
 
         session = requests.Session()
         session.mount("https://", FlaskAdapter(self.apps))
-        return EwpClient(ctx, session=session)
+        return EwpClient(ctx, session=session, audit=audit)
 
 
 @pytest.fixture
@@ -347,3 +348,12 @@ def store_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[obj
     engine = make_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def fast_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap argon2 parameters for console tests (production keeps the library's defaults)."""
+    from argon2 import PasswordHasher
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr("ewp_node.office.accounts._hasher", cheap)

@@ -153,10 +153,13 @@ def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
 
 def register(subparsers: Any) -> None:
     """Add ``iia`` and its actions to the ``ewp-node`` command."""
-    parser = subparsers.add_parser("iia", help="interinstitutional agreements: list, show, import, export")
+    parser = subparsers.add_parser("iia", help="interinstitutional agreements: list, show, import, export, diff, "
+                                   "approve, adopt, sync")
     parser.add_argument("home")
     parser.add_argument("--hei", help="the covered HEI (default: the first one)")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    from ewp_node.iias import cli_flows  # noqa: F401  (registers diff, approve, adopt, sync)
+
     for add in ACTIONS:
         add(actions)
     for sub in actions.choices.values():

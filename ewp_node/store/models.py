@@ -5,5 +5,6 @@ from __future__ import annotations
 from ewp_node.cnr import outbox as cnr_outbox  # noqa: F401
 from ewp_node.iias import models as iia_models  # noqa: F401
 from ewp_node.mobilities import models as mobility_models  # noqa: F401
+from ewp_node.office import models as office_models  # noqa: F401
 from ewp_node.publish import models as publish_models  # noqa: F401
 from ewp_node.store import audit, replay  # noqa: F401

@@ -1,0 +1,47 @@
+"""The outbox kinds of the IIA client flows: what the worker runs after a received CNR (queued by
+:mod:`.inbound`), and how it reports.
+
+``iia-fetch`` (object ids: the partner's ids of its copies) fetches, stores and compares the partner's copies
+(:func:`.sync.sync_copies`); ``iia-approval-fetch`` (object ids: our ids) reads what the partner approved of
+ours (:func:`.approvals.refresh_approvals`). A partner answering 4xx is final (the row fails, never retried);
+no usable API in the registry is final too; anything else (5xx, timeout, a bad signature) is retried with
+back-off by the worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ewp_node.client import PartnerRefused
+from ewp_node.client.iias import PartnerAnswered
+from ewp_node.cnr.senders import Delivery, DeliveryRefused, SendFunction, SendServices, register_sender
+from ewp_node.iias.approvals import refresh_approvals
+from ewp_node.iias.inbound import APPROVAL_FETCH_KIND, FETCH_KIND
+from ewp_node.iias.sync import sync_copies
+
+
+def _sender(run: Callable[[SendServices, Delivery, str], object]) -> SendFunction:
+    def send(services: SendServices, delivery: Delivery) -> int:
+        try:
+            run(services, delivery, f"outbox attempt {delivery.attempt}")
+        except PartnerAnswered as exc:
+            return exc.status
+        except PartnerRefused as exc:
+            raise DeliveryRefused(str(exc)) from exc
+        return 200
+
+    return send
+
+
+def _fetch_copies(services: SendServices, delivery: Delivery, note: str) -> object:
+    return sync_copies(services.client, services.sessions, hei_id=delivery.owner_hei,
+                       partner_hei=delivery.partner_hei, partner_iia_ids=delivery.object_ids, note=note)
+
+
+def _fetch_approvals(services: SendServices, delivery: Delivery, note: str) -> object:
+    return refresh_approvals(services.client, services.sessions, hei_id=delivery.owner_hei,
+                             partner_hei=delivery.partner_hei, iia_ids=delivery.object_ids, note=note)
+
+
+register_sender(FETCH_KIND, _sender(_fetch_copies), max_batch=100)
+register_sender(APPROVAL_FETCH_KIND, _sender(_fetch_approvals), max_batch=100)

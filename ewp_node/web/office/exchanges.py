@@ -1,0 +1,63 @@
+"""``/office/exchanges``: the audit log, filtered, one exchange at a time, and as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, abort, render_template, request
+
+from ewp_node.context import NodeContext
+from ewp_node.office.exchanges import ExchangeFilter, api_names, exchange, find_exchanges
+
+CSV_ROWS = 10_000
+
+
+def _day(value: str | None) -> datetime | None:
+    """``YYYY-MM-DD`` from a date field, as midnight UTC; anything else is ignored."""
+    try:
+        return datetime.strptime(value or "", "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _filter() -> ExchangeFilter:
+    args = request.args
+    before = args.get("before", "")
+    return ExchangeFilter(partner=args.get("partner", "")[:255], api=args.get("api", "")[:64],
+                          direction=args.get("direction", ""), outcome=args.get("outcome", ""),
+                          since=_day(args.get("since")), until=_day(args.get("until")),
+                          before_id=int(before) if before.isdigit() else None)
+
+
+def install(blueprint: Blueprint, ctx: NodeContext) -> None:
+    @blueprint.get("/exchanges")
+    def exchanges() -> Response | str:
+        wanted = _filter()
+        with ctx.sessions() as session:
+            if request.args.get("format") == "csv":
+                return _csv(find_exchanges(session, wanted, limit=CSV_ROWS))
+            rows = find_exchanges(session, wanted)
+            apis = api_names(session)
+        return render_template("office/exchanges.html", rows=rows, apis=apis, wanted=request.args)
+
+    @blueprint.get("/exchanges/<int:exchange_id>")
+    def exchange_detail(exchange_id: int) -> str:
+        with ctx.sessions() as session:
+            row = exchange(session, exchange_id)
+        if row is None:
+            abort(404)
+        return render_template("office/exchange.html", e=row)
+
+
+def _csv(rows: list) -> Response:  # type: ignore[type-arg]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "at", "direction", "api", "method", "partner_hei", "status", "duration_ms",
+                     "request_id", "key_id", "message"])
+    for e in rows:
+        writer.writerow([e.id, e.at.isoformat(), e.direction.value, e.api, e.method, e.partner_hei or "", e.status,
+                         e.duration_ms, e.request_id or "", e.key_id or "", e.message or ""])
+    return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=exchanges.csv"})

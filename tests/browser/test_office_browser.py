@@ -1,0 +1,132 @@
+"""The office console in a real browser: login, every page, language switch, roles, CSRF, screenshots."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ewp_node.office.accounts import add_user
+from ewp_node.office.models import Role
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fast_password_hashes")]
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def console(served, browser):  # type: ignore[no-untyped-def]
+    node, base = served
+    with node.ctx.sessions.begin() as session:
+        add_user(session, "olga", PASSWORD, Role.OFFICER)
+        add_user(session, "victor", PASSWORD, Role.VIEWER)
+    assert node.call("GET", "/ewp/echo", [("echo", "hello")]).status_code == 200
+    node.ctx.audit.flush()
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    yield node, base, context
+    context.close()
+
+
+def _log_in(page, base: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/office/exchanges")
+    assert "/office/login" in page.url  # anonymous: the login form, a plain HTML form
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/office/exchanges")
+
+
+def test_an_officer_logs_in_and_every_page_renders(console, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
+    node, base, context = console
+    page = context.new_page()
+    page.goto(f"{base}/office/")
+    page.screenshot(path=str(screenshots / "office-login.png"))
+    _log_in(page, base, "olga")
+    assert page.get_by_role("cell", name="partner.example.eu").count() == 1
+    page.screenshot(path=str(screenshots / "office-exchanges.png"), full_page=True)
+    for link in ("Home", "Notifications", "Agreements", "Mobilities", "Partners", "Indicators"):
+        shot = f"office-{link.lower()}"
+        page.get_by_role("navigation").get_by_role("link", name=link, exact=True).click()
+        page.wait_for_load_state()
+        assert page.locator("main h2").first.is_visible()
+        page.screenshot(path=str(screenshots / f"{shot}.png"), full_page=True)
+    assert page.locator("main svg[role=img] rect").count() == 28
+    page.get_by_role("link", name="partner.example.eu").first.click()
+    page.get_by_role("button", name="Check partner").click()
+    assert "could not reach" in page.get_by_role("status").inner_text()
+    page.screenshot(path=str(screenshots / "office-partner.png"), full_page=True)
+
+
+def test_the_language_switch_is_remembered(console) -> None:  # type: ignore[no-untyped-def]
+    node, base, context = console
+    page = context.new_page()
+    _log_in(page, base, "olga")
+    page.get_by_label("Language").select_option("fr")
+    page.get_by_role("button", name="Change").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Échanges").is_visible()
+    page.goto(f"{base}/office/partners")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.get_by_role("navigation").get_by_role("link", name="Indicateurs").is_visible()
+
+
+def test_a_viewer_cannot_act_and_a_post_without_csrf_is_refused(console) -> None:  # type: ignore[no-untyped-def]
+    node, base, context = console
+    page = context.new_page()
+    _log_in(page, base, "victor")
+    page.goto(f"{base}/office/partners/partner.example.eu")
+    assert page.get_by_role("button", name="Check partner").count() == 0
+    token = page.locator("input[name=csrf]").first.get_attribute("value")
+    as_viewer = page.request.post(f"{base}/office/partners/partner.example.eu/check", form={"csrf": token})
+    assert as_viewer.status == 403
+    without_csrf = page.request.post(f"{base}/office/lang", form={"lang": "fr"})
+    assert without_csrf.status == 403
+
+
+def test_the_keyboard_reaches_the_login_form(console) -> None:  # type: ignore[no-untyped-def]
+    node, base, context = console
+    page = context.new_page()
+    page.goto(f"{base}/office/login")
+    assert page.evaluate("document.activeElement.name") == "name"  # autofocus on the first field
+    page.keyboard.type("olga")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/office/")
+    assert page.get_by_text("Signed in as").is_visible()
+
+
+def test_a_student_answers_the_survey_on_a_phone_and_the_office_sees_it(console, screenshots: Path) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+    from datetime import date
+
+    from ewp_node.mobilities.demo import demo_mobilities
+    from ewp_node.mobilities.records import Direction
+    from ewp_node.mobilities.service import save_mobility
+    from ewp_node.office.student import StudentLinks, console_secret
+
+    node, base, context = console
+    home_hei = node.ctx.settings.heis[0].id
+    incoming = next(m for m, _ in demo_mobilities(home_hei, "partner.example.eu") if m.direction is Direction.INCOMING)
+    incoming = replace(incoming, planned_arrival=date(2025, 9, 1), planned_departure=date(2026, 1, 31))
+    with node.ctx.sessions.begin() as session:
+        save_mobility(session, incoming)
+    token = StudentLinks(console_secret(node.ctx.settings.home)).token("partner.example.eu", incoming.omobility_id)
+    phone = context.browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = phone.new_page()
+    page.goto(f"{base}/office/student/{token}?lang=fr")
+    assert page.get_by_role("heading", name=re.compile("Votre échange")).is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
+    page.screenshot(path=str(screenshots / "student-page.png"), full_page=True)
+    page.get_by_role("link", name=re.compile("enquête anonyme")).click()
+    for group in ("Votre séjour dans l'ensemble", "Les cours", "L'accompagnement reçu"):
+        page.get_by_role("group", name=re.compile(re.escape(group))).get_by_label("4").check()
+    page.get_by_role("group", name=re.compile("Recommanderiez")).get_by_label("oui").check()
+    page.get_by_role("button", name="Envoyer").click()
+    assert page.get_by_role("status").inner_text().startswith("Merci")
+    phone.close()
+    office = context.new_page()
+    _log_in(office, base, "victor")
+    office.goto(f"{base}/office/indicators")
+    row = office.get_by_role("row").filter(has_text=incoming.receiving_academic_year_id)
+    assert "partner.example.eu" in row.inner_text() and "100 %" in row.inner_text()
