@@ -24,7 +24,6 @@ from ewp_node.iias.cli import Actions, UsageError, action, open_home
 from ewp_node.iias.completeness import check
 from ewp_node.iias.diff import compare
 from ewp_node.iias.models import IiaRow
-from ewp_node.iias.records import Iia, from_data
 from ewp_node.iias.service import IiaChangeRefused
 from ewp_node.iias.sync import CopySync, adopt, partners_of, resync, sync_copies
 from ewp_node.registry.fetch import RegistryUnavailable
@@ -57,9 +56,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
         with ctx.sessions() as session:
             current = _our_row(session, hei_id, args.iia_id)
             state = repo.state(session, current)
-            copy = repo.copy_of(session, current)
-            ours = repo.record_of(current)
-            theirs: Iia | None = from_data(Iia, copy.data) if copy is not None and copy.data else None
+            both = repo.copies(session, hei_id, args.iia_id)
+            assert both is not None
+            ours, theirs = both.ours, both.theirs
     finally:
         ctx.audit.close()
     print(f"IIA {state.iia_id} with {state.partner_hei_id}: {state.summary}")
