@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -39,16 +40,25 @@ def cmd_worker(args: argparse.Namespace) -> int:
     ctx = _context(args.home)
     if isinstance(ctx.registry, RegistryClient):
         ctx.registry.start_background_refresh(timedelta(seconds=ctx.settings.registry_refresh_seconds))
-    worker = build_worker(ctx, first_delay=timedelta(seconds=args.first_delay), lease=timedelta(seconds=args.lease))
+    workers = [build_worker(ctx, first_delay=timedelta(seconds=args.first_delay), lease=timedelta(seconds=args.lease))
+               for _ in range(args.threads)]
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    print(f"outbox worker {worker.worker_id} running (gives up after {ctx.settings.outbox_give_up_hours:g} h)",
-          file=sys.stderr, flush=True)
+    threads = [threading.Thread(target=worker.run, args=(stop, args.poll), name=f"outbox-{index}")
+               for index, worker in enumerate(workers)]
+    for thread in threads:
+        thread.start()
+    print(f"outbox worker running, {len(threads)} thread(s) {', '.join(w.worker_id for w in workers)} "
+          f"(gives up after {ctx.settings.outbox_give_up_hours:g} h)", file=sys.stderr, flush=True)
     try:
-        worker.run(stop, poll_seconds=args.poll)
+        while not stop.wait(1.0):
+            if args.parent and os.getppid() != args.parent:  # the serve process that started us is gone
+                stop.set()
     except KeyboardInterrupt:
-        pass
+        stop.set()
     finally:
+        for thread in threads:
+            thread.join()
         _close(ctx)
     return 0
 
@@ -129,7 +139,8 @@ def _send_now(ctx: NodeContext) -> int:
 @contextlib.contextmanager
 def background_worker(home: Path) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``ewp-node worker HOME`` in a process of its own while the block runs (``serve`` uses it)."""
-    process = subprocess.Popen([sys.executable, "-m", "ewp_node.cli", "worker", str(home)])
+    process = subprocess.Popen([sys.executable, "-m", "ewp_node.cli", "worker", str(home),
+                                "--parent", str(os.getpid())])
     try:
         yield process
     finally:
@@ -152,6 +163,8 @@ def register(subparsers: Any) -> None:
                    help="wait after the first failure, doubled after each further one (30)")
     p.add_argument("--lease", type=float, default=300.0, metavar="SECONDS",
                    help="how long a claim holds its rows; a dead worker's rows wait this long (300)")
+    p.add_argument("--threads", type=int, default=4, help="rows sent side by side, each thread claiming its own (4)")
+    p.add_argument("--parent", type=int, help=argparse.SUPPRESS)  # serve's pid: stop when it is gone
     p.set_defaults(func=cmd_worker)
 
     p = subparsers.add_parser("cnr", help="the change-notification outbox: list, retry ID, send-now")

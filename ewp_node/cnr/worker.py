@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ewp_node.client import AuditHook, EwpClient, PartnerUnavailable
 from ewp_node.cnr.outbox import ERROR_LENGTH, OutboxRow, OutboxState, not_held
 from ewp_node.cnr.senders import Delivery, DeliveryRefused, Sender, SendServices, load_sender_modules, sender_for
+from ewp_node.registry.fetch import RegistryUnavailable
 from ewp_node.security.errors import SecurityError
 from ewp_node.store.audit import Direction, Exchange
 from ewp_node.store.base import utc_now
@@ -44,8 +45,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Failures a partner or the network causes: retried, logged on the row and in the audit log, no trace.
-_EXPECTED_FAILURES = (PartnerUnavailable, SecurityError, requests.RequestException, OSError, SQLAlchemyError,
-                      etree.XMLSyntaxError)
+_EXPECTED_FAILURES = (PartnerUnavailable, RegistryUnavailable, SecurityError, requests.RequestException, OSError,
+                      SQLAlchemyError, etree.XMLSyntaxError)
 
 
 @dataclass(frozen=True)
@@ -131,22 +132,25 @@ class OutboxWorker:
         claimed_at = self._clock()
         rows = self.claim(claimed_at)
         groups = self._group(self._merge_duplicates(rows))
-        for index, (sender, group) in enumerate(groups):
-            if self._clock() > claimed_at + self.lease - self.send_margin:
-                self._hand_back([row for _, rest in groups[index:] for row in rest])
-                break
-            self._record(group, self._attempt(sender, group))
+        outcomes: list[tuple[list[ClaimedRow], Outcome]] = []
+        unsent: list[ClaimedRow] = []
+        for sender, group in groups:
+            if unsent or self._clock() > claimed_at + self.lease - self.send_margin:
+                unsent.extend(group)
+            else:
+                outcomes.append((group, self._attempt(sender, group)))
+        self._record(outcomes, unsent)
         return len(rows)
 
     def claim(self, now: datetime) -> list[ClaimedRow]:
         due = (select(OutboxRow.id)
                .where(OutboxRow.state == OutboxState.PENDING, OutboxRow.next_attempt_at <= now, not_held(now))
                .order_by(OutboxRow.next_attempt_at, OutboxRow.id).limit(self.batch_size)
-               .with_for_update(skip_locked=True))
+               .with_for_update(skip_locked=True).cte("due"))  # a CTE runs once: a subquery may be re-run per row
         with self.sessions.begin() as session:
             result = session.execute(
                 update(OutboxRow)
-                .where(OutboxRow.id.in_(due), OutboxRow.state == OutboxState.PENDING, not_held(now))
+                .where(OutboxRow.id.in_(select(due.c.id)), OutboxRow.state == OutboxState.PENDING, not_held(now))
                 .values(locked_until=now + self.lease, claimed_by=self.worker_id, attempts=OutboxRow.attempts + 1,
                         last_attempt_at=now)
                 .returning(OutboxRow.id, OutboxRow.kind, OutboxRow.owner_hei, OutboxRow.partner_hei,
@@ -225,33 +229,32 @@ class OutboxWorker:
         return update(OutboxRow).where(OutboxRow.id.in_(ids), OutboxRow.claimed_by == self.worker_id,
                                        OutboxRow.state == OutboxState.PENDING)
 
-    def _record(self, group: list[ClaimedRow], outcome: Outcome) -> None:
+    def _record(self, outcomes: list[tuple[list[ClaimedRow], Outcome]], unsent: list[ClaimedRow]) -> None:
+        """Write a batch's outcomes in one transaction (a crash before it re-sends the batch: at least once),
+        and hand back the rows left unsent because the lease ran short (their attempt did not happen)."""
         now = self._clock()
-        error = outcome.error[:ERROR_LENGTH] if outcome.error else None
-        common = {"locked_until": None, "last_status": outcome.status, "last_error": error}
         with self.sessions.begin() as session:
-            if outcome.state is OutboxState.DELIVERED:
-                session.execute(self._mine([r.id for r in group]).values(state=OutboxState.DELIVERED,
-                                                                          delivered_at=now, **common))
-            elif outcome.state is OutboxState.FAILED:
-                session.execute(self._mine([r.id for r in group]).values(state=OutboxState.FAILED,
-                                                                          given_up_at=now, **common))
-            else:
-                for row in group:
-                    session.execute(self._mine([row.id]).values(**self._retry_values(row, now), **common))
+            for group, outcome in outcomes:
+                error = outcome.error[:ERROR_LENGTH] if outcome.error else None
+                common = {"locked_until": None, "last_status": outcome.status, "last_error": error}
+                if outcome.state is OutboxState.DELIVERED:
+                    session.execute(self._mine([r.id for r in group]).values(state=OutboxState.DELIVERED,
+                                                                              delivered_at=now, **common))
+                elif outcome.state is OutboxState.FAILED:
+                    session.execute(self._mine([r.id for r in group]).values(state=OutboxState.FAILED,
+                                                                              given_up_at=now, **common))
+                else:
+                    for row in group:
+                        session.execute(self._mine([row.id]).values(**self._retry_values(row, now), **common))
+            if unsent:
+                session.execute(self._mine([r.id for r in unsent]).values(locked_until=None,
+                                                                           attempts=OutboxRow.attempts - 1))
 
     def _retry_values(self, row: ClaimedRow, now: datetime) -> dict[str, Any]:
         deadline = row.due_since + self.policy.give_up_after
         if now >= deadline:
             return {"state": OutboxState.GAVE_UP, "given_up_at": now}
         return {"next_attempt_at": min(now + self.policy.delay(row.attempts, self._draw), deadline)}
-
-    def _hand_back(self, rows: list[ClaimedRow]) -> None:
-        """Release claimed rows that were not sent (the lease ran short): their attempt did not happen."""
-        if rows:
-            with self.sessions.begin() as session:
-                session.execute(self._mine([r.id for r in rows]).values(locked_until=None,
-                                                                         attempts=OutboxRow.attempts - 1))
 
     # -- running ------------------------------------------------------------------------------------------
 

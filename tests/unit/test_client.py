@@ -89,3 +89,60 @@ def test_error_answers_come_back_signed_and_parsed(make_pair) -> None:  # type: 
     assert response.signature_verified
     assert etree.QName(response.root).localname == "error-response"
     assert "not in the registry" in response.root.findtext(f"{{{ns.COMMON}}}developer-message")
+
+
+def _watch_responses(client) -> list:  # type: ignore[no-untyped-def]
+    """Every ``requests`` response the client's transport hands back, to check they were closed."""
+    adapter = client._session.get_adapter("https://")
+    seen: list = []
+    send = adapter.send
+
+    def watching_send(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(send(*args, **kwargs))
+        return seen[-1]
+
+    adapter.send = watching_send
+    return seen
+
+
+def test_the_response_is_closed_when_the_answer_is_oversize(make_pair, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    pair = make_pair()
+    client = pair.client(pair.a)
+    seen = _watch_responses(client)
+    monkeypatch.setattr("ewp_node.client.pipeline.MAX_RESPONSE_BYTES", 100)
+    with pytest.raises(PartnerUnavailable, match="exceeds 100 bytes"):
+        client.call(B, "echo", params=[("echo", "x" * 200)])
+    assert len(seen) == 1 and seen[0].raw.closed  # the pooled connection is not left checked out
+
+
+def test_the_response_is_closed_and_audited_when_its_signature_fails(make_pair) -> None:  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from ewp_node.context import KeyPair
+    from ewp_node.security.keys import fingerprint
+
+    pair = make_pair()
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pair.b.server_key = KeyPair(stranger, fingerprint(stranger.public_key()))  # B signs with a key no one lists
+    client = pair.client(pair.a)
+    seen = _watch_responses(client)
+    with pytest.raises(ResponseVerificationError):
+        client.call(B, "echo", params=[("echo", "x")], note="checking")
+    assert len(seen) == 1 and seen[0].raw.closed
+    pair.a.audit.flush()
+    with pair.a.sessions() as session:
+        [entry] = recent_exchanges(session)
+    assert entry.status == 200 and entry.message.startswith("checking; UntrustedServerKey")
+
+
+def test_every_call_reaches_the_audit_hook_even_a_failed_one(make_pair) -> None:  # type: ignore[no-untyped-def]
+    from ewp_node.client import EwpClient
+
+    pair = make_pair()
+    heard: list = []
+    client = EwpClient(pair.a, audit=heard.append)  # no transport for this host: the connection fails
+    with pytest.raises(PartnerUnavailable, match="calling https://b.test.example.eu/ewp/echo failed"):
+        client.call(B, "echo", params=[("echo", "x")])
+    [exchange] = heard
+    assert (exchange.api, exchange.partner_hei, exchange.status) == ("echo", B, 0)
+    assert exchange.request_id and "PartnerUnavailable" in exchange.message

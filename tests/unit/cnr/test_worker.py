@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from ewp_node.cli import main
+from ewp_node.cnr.inbound import MAX_IDS_PER_CNR, queue_follow_up
 from ewp_node.cnr.loopback import LoopbackPartner
 from ewp_node.cnr.outbox import OutboxEntry, OutboxRow, OutboxState, enqueue, get_entry
+from ewp_node.cnr.senders import Delivery, SendServices, register_sender
 from ewp_node.cnr.worker import OutboxWorker, RetryPolicy, build_worker
 from ewp_node.context import NodeContext
 from ewp_node.store.audit import AuditEntry, Direction
@@ -180,3 +182,61 @@ def test_retry_policy_doubles_caps_and_jitters() -> None:
     assert [policy.delay(n, lambda: 0.0) for n in (1, 2, 3)] == [timedelta(seconds=s) for s in (30, 60, 120)]
     assert policy.delay(30, lambda: 0.0) == timedelta(hours=1)
     assert policy.delay(1, lambda: 1.0) == timedelta(seconds=22.5)
+
+
+def test_claims_take_at_most_a_batch_and_never_a_held_row(node: NodeContext, clock: Clock) -> None:
+    _enqueue(node, clock, [f"iia-{i}" for i in range(50)])
+    first = OutboxWorker(node.sessions, None, None, worker_id="w1", batch_size=20)  # type: ignore[arg-type]
+    second = OutboxWorker(node.sessions, None, None, worker_id="w2", batch_size=20)  # type: ignore[arg-type]
+    a, b, c = first.claim(clock()), second.claim(clock()), second.claim(clock())
+    assert (len(a), len(b), len(c)) == (20, 20, 10)
+    assert len({row.id for row in a + b + c}) == 50
+    assert second.claim(clock()) == []
+    clock.advance(first.lease + timedelta(seconds=1))  # the claims' leases ran out: their workers are gone
+    assert len(second.claim(clock())) == 20
+
+
+FETCHED: list[Delivery] = []
+
+
+def _fetch(services: SendServices, delivery: Delivery) -> int:
+    FETCHED.append(delivery)
+    return 200
+
+
+def test_a_received_cnr_queues_one_follow_up_fetch_that_the_worker_runs(
+        node: NodeContext, worker: OutboxWorker, clock: Clock) -> None:
+    FETCHED.clear()
+    register_sender("test-fetch", _fetch, max_batch=10)  # again for the second database: the same function
+    with node.sessions.begin() as session:  # what a CNR handler does before answering 200
+        first = queue_follow_up(session, "test-fetch", our_hei=OURS, notifier_hei="partner.example.eu",
+                                object_ids=["iia-1", "iia-2"])
+    with node.sessions.begin() as session:  # the same CNR again before the fetch ran: merged
+        again = queue_follow_up(session, "test-fetch", our_hei=OURS, notifier_hei="partner.example.eu",
+                                object_ids=["iia-2"])
+    assert again == first[1:]
+    with pytest.raises(ValueError, match="at most"), node.sessions.begin() as session:
+        queue_follow_up(session, "test-fetch", our_hei=OURS, notifier_hei="partner.example.eu",
+                        object_ids=[str(i) for i in range(MAX_IDS_PER_CNR + 1)])
+    clock.advance(timedelta(seconds=5))
+    assert worker.run_once() == 2
+    [delivery] = FETCHED
+    assert (delivery.kind, delivery.owner_hei, delivery.partner_hei, delivery.object_ids, delivery.attempt) == (
+        "test-fetch", OURS, "partner.example.eu", ("iia-1", "iia-2"), 1)
+    assert all(_entry(node.sessions, r).state is OutboxState.DELIVERED for r in first)
+    with pytest.raises(ValueError, match="already registered"):
+        register_sender("test-fetch", lambda services, delivery: 200)
+
+
+def test_send_now_sends_pending_rows_at_once(node: NodeContext, node_home: Path, worker: OutboxWorker,
+                                             partner: LoopbackPartner, clock: Clock,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    partner.script(503)
+    [row] = _enqueue(node, clock, ["iia-1"])
+    assert worker.run_once() == 1
+    assert _entry(node.sessions, row).next_attempt_at > utc_now()  # waiting for its back-off
+    assert main(["cnr", str(node_home), "send-now"]) == 0
+    entry = _entry(node.sessions, row)
+    assert (entry.state, entry.attempts) == (OutboxState.DELIVERED, 2)
+    assert f"#{row:<6} delivered" in capsys.readouterr().out
+    assert partner.ids("iia-cnr", "iia_id") == ["iia-1"]

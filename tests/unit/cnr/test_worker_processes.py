@@ -1,0 +1,120 @@
+"""Real ``ewp-node worker`` processes against a loopback partner: a worker killed with SIGKILL mid-delivery leaves
+the row to the next one; two workers on one database never send one row twice (SQLite and PostgreSQL); the worker
+``serve`` runs beside the web server delivers and stops with it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from ewp_node.cnr.cli import background_worker
+from ewp_node.cnr.loopback import LoopbackPartner
+from ewp_node.cnr.outbox import OutboxRow, OutboxState, enqueue
+from ewp_node.context import NodeContext
+
+pytestmark = pytest.mark.slow
+
+OURS = "uni-a.example.eu"
+
+
+def _wait(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {seconds} s waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def start_worker(node_home: Path, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Start ``ewp-node worker`` processes on the node home (killed after the test if still running); their
+    stderr goes to ``worker-N.log`` in the test's folder."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(*options: str) -> subprocess.Popen[bytes]:
+        with open(tmp_path / f"worker-{len(started)}.log", "wb") as log:
+            process = subprocess.Popen([sys.executable, "-m", "ewp_node.cli", "worker", str(node_home),
+                                        "--poll", "0.05", *options], stderr=log)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+
+
+def _states(ctx: NodeContext) -> dict[OutboxState, int]:
+    with ctx.sessions() as session:
+        return {state: count for state, count in
+                session.execute(select(OutboxRow.state, func.count()).group_by(OutboxRow.state))}
+
+
+def _enqueue(ctx: NodeContext, ids: list[str]) -> list[int]:
+    with ctx.sessions.begin() as session:
+        return enqueue(session, "iia-cnr", owner_hei=OURS, partner_hei="partner.example.eu", object_ids=ids)
+
+
+def test_a_worker_killed_mid_delivery_leaves_the_row_to_the_next(
+        node: NodeContext, partner: LoopbackPartner, start_worker: Callable[..., subprocess.Popen[bytes]]) -> None:
+    partner.script("hang")  # the first delivery is in flight when the worker dies
+    [row] = _enqueue(node, ["iia-1"])
+    first = start_worker("--lease", "3")
+    _wait(lambda: len(partner.received) == 1, 60, "the first delivery to reach the partner")
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    partner.release()
+    with node.sessions() as session:
+        held = session.get(OutboxRow, row)
+        assert held is not None and held.state is OutboxState.PENDING and held.attempts == 1
+        assert held.locked_until is not None  # the dead worker's lease: the row waits for it to run out
+    second = start_worker("--lease", "3")
+    _wait(lambda: _states(node) == {OutboxState.DELIVERED: 1}, 60, "the row to be delivered after the restart")
+    second.send_signal(signal.SIGTERM)
+    assert second.wait(timeout=20) == 0
+    assert [c.answer for c in partner.received] == ["hang", "200"]
+    assert partner.ids("iia-cnr", "iia_id") == ["iia-1"]
+    with node.sessions() as session:
+        done = session.get(OutboxRow, row)
+        assert done is not None and done.attempts == 2 and done.delivered_at is not None
+
+
+def test_two_workers_never_send_one_row_twice(
+        node: NodeContext, partner: LoopbackPartner, start_worker: Callable[..., subprocess.Popen[bytes]]) -> None:
+    ids = [f"iia-{i}" for i in range(240)]
+    _enqueue(node, ids)
+    partner.script(*[("sleep", 0.005)] * len(ids))  # each answer takes a moment: the workers overlap
+    workers = [start_worker() for _ in range(2)]
+    _wait(lambda: _states(node) == {OutboxState.DELIVERED: len(ids)}, 180, "every row to be delivered")
+    for worker in workers:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=20) == 0
+    received = partner.ids("iia-cnr", "iia_id", accepted_only=False)
+    assert len(received) == len(set(received)) == len(ids)  # every delivery recorded, none twice
+    assert set(received) == set(ids)
+    with node.sessions() as session:
+        by_thread = {worker: count for worker, count in
+                     session.execute(select(OutboxRow.claimed_by, func.count()).group_by(OutboxRow.claimed_by))}
+    by_process = {int(str(worker_id).split(":")[1]) for worker_id in by_thread}
+    assert by_process == {w.pid for w in workers}, f"both processes should have delivered rows: {by_thread}"
+
+
+def test_the_worker_serve_runs_delivers_and_stops_with_it(node: NodeContext, partner: LoopbackPartner,
+                                                          node_home: Path) -> None:
+    [row] = _enqueue(node, ["iia-7"])
+    with background_worker(node_home) as process:
+        _wait(lambda: _states(node) == {OutboxState.DELIVERED: 1}, 60, "the serve worker to deliver")
+    assert process.returncode == 0
+    assert partner.ids("iia-cnr", "iia_id") == ["iia-7"]
+    with node.sessions() as session:
+        delivered = session.get(OutboxRow, row)
+        assert delivered is not None and delivered.claimed_by is not None
