@@ -69,6 +69,14 @@ def _check_pdf(session: Session, hei_id: str, iia: Iia) -> None:
                                "or add the partner to its shared_with")
 
 
+def _with_code(iia: Iia, current: str | None = None) -> Iia:
+    """The get-response wants an ``iia-code`` in the first partner: without one, keep the current code, or
+    show the id."""
+    if iia.owner.iia_code is not None:
+        return iia
+    return replace(iia, partners=(replace(iia.owner, iia_code=current or iia.owner.iia_id), iia.partner))
+
+
 def create(session: Session, hei_id: str, iia: Iia, now: datetime) -> IiaRow:
     """Add our copy of a new IIA owned by ``hei_id`` (the first partner). A missing ``iia-id`` is given a
     new UUID. :raises IiaChangeRefused: wrong owner, or the id is taken (ids are never reused)."""
@@ -76,6 +84,7 @@ def create(session: Session, hei_id: str, iia: Iia, now: datetime) -> IiaRow:
         raise IiaChangeRefused(f"the first partner must be the owner {hei_id}, not {iia.owner.hei_id}")
     if iia.owner.iia_id is None:
         iia = replace(iia, partners=(replace(iia.owner, iia_id=str(uuid.uuid4())), iia.partner))
+    iia = _with_code(iia)
     iia_id = str(iia.owner.iia_id)
     _check_pdf(session, hei_id, iia)
     if repo.find(session, hei_id, iia_id) is not None:
@@ -106,6 +115,7 @@ def edit(session: Session, hei_id: str, iia: Iia, now: datetime) -> bool:
     if iia.owner.hei_id != hei_id or iia.partner.hei_id != row.partner_hei_id:
         raise IiaChangeRefused(f"the partners of IIA {row.iia_id!r} are {hei_id} and {row.partner_hei_id}: "
                                "create a new IIA for other partners")
+    iia = _with_code(iia, row.iia_code)
     if to_data(iia) == row.data:
         return False
     _check_pdf(session, hei_id, iia)

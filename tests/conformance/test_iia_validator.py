@@ -183,6 +183,14 @@ def test_cnr_receivers(probe, path, kind, root) -> None:  # type: ignore[no-unty
     assert queued == expected  # an approval CNR counts only for our copies shared with the caller
 
 
+def test_validator_cnrs_are_acknowledged_without_side_effects(make_probe) -> None:  # type: ignore[no-untyped-def]
+    probe = make_probe(partner_heis=("validator-hei01.developers.erasmuswithoutpaper.eu",))
+    for path in ("/ewp/iia-cnr", "/ewp/iia-approval-cnr"):
+        assert probe.exchange(probe.request("POST", [("iia_id", "1")], path=path)).status == 200  # IC1
+    with probe.node.ctx.sessions() as session:
+        assert session.scalars(select(OutboxRow)).all() == []
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_put_and_delete_are_refused(probe, method) -> None:  # type: ignore[no-untyped-def]
     for path in ("/ewp/iias/get", "/ewp/iias/index", "/ewp/iias/stats", "/ewp/iias-approval"):

@@ -60,11 +60,14 @@ def _partner_copy(ours: Iia, partner_id: str = "p-77") -> bytes:
 
 def test_create_edit_and_serve(sessions, raw_iia) -> None:  # type: ignore[no-untyped-def]
     raw_iia["partners"][0].pop("iia_id")
+    raw_iia["partners"][0].pop("iia_code")
     raw_iia["partners"][1].pop("iia_id")
     with sessions.begin() as session:
         row = service.create(session, HEI, check_iia(raw_iia), T0)
         iia_id, first_hash = row.iia_id, row.iia_hash
-    assert len(iia_id) == 36  # a new UUID
+    assert len(iia_id) == 36  # a new UUID, and the code the get-response wants in the first partner
+    with sessions() as session:
+        assert repo.record_of(repo.find(session, HEI, iia_id)).owner.iia_code == iia_id
     with sessions() as session:
         [element] = repo.served_elements(session, HEI, {PARTNER}, [iia_id, "unknown"])
         assert repo.served_elements(session, HEI, {"other.example.eu"}, [iia_id]) == []  # only the partner sees it
