@@ -87,18 +87,29 @@ def store_copies(session: Session, *, hei_id: str, partner_hei: str, asked: Sequ
     return results
 
 
+def _between(received: ReceivedIia, owner: str, partner: str) -> ReceivedIia:
+    """``received`` as is when it is an agreement of ``owner`` (first partner) with ``partner``; else the same raw
+    copy without its record (kept, never compared, linked, adopted nor approved), the reason in its problems."""
+    record = received.record
+    if record is None or (record.owner.hei_id, record.partner.hei_id) == (owner, partner):
+        return received
+    problem = (f"served by {owner} but its partners are {record.owner.hei_id} and {record.partner.hei_id}, "
+               f"not {owner} and {partner}")
+    return replace(received, record=None, problems=(*received.problems, problem))
+
+
 def _store_one(session: Session, hei_id: str, partner_hei: str, received: ReceivedIia, now: datetime) -> CopySync:
-    assert received.iia_id is not None
+    received = _between(received, partner_hei, hei_id)
     copy = service.save_partner_copy(session, hei_id, partner_hei, received, now)
     hash_ok = hash_iia(parse_xml(received.element)).sha256 == received.declared_hash
     row = session.get(IiaRow, copy.iia_pk) if copy.iia_pk is not None else None
     if row is None or received.record is None:
-        return CopySync(partner_hei=partner_hei, partner_iia_id=received.iia_id, problems=received.problems,
+        return CopySync(partner_hei=partner_hei, partner_iia_id=copy.partner_iia_id, problems=received.problems,
                         hash_ok=hash_ok)
-    if row.partner_iia_id != received.iia_id:
-        service.map_partner_id(session, hei_id, row.iia_id, received.iia_id, now)
+    if row.partner_iia_id != copy.partner_iia_id:
+        service.map_partner_id(session, hei_id, row.iia_id, copy.partner_iia_id, now)
     differences = compare(repo.record_of(row), received.record)
-    return CopySync(partner_hei=partner_hei, partner_iia_id=received.iia_id, our_iia_id=row.iia_id,
+    return CopySync(partner_hei=partner_hei, partner_iia_id=copy.partner_iia_id, our_iia_id=row.iia_id,
                     hash_ok=hash_ok, differences=differences)
 
 
@@ -131,8 +142,9 @@ def adopt(session: Session, *, hei_id: str, partner_hei: str, partner_iia_id: st
         raise IiaChangeRefused(f"{partner_hei}'s copy {partner_iia_id!r} is already mapped to our IIA "
                                f"{linked.iia_id if linked else '?'}")
     theirs: Iia = from_data(Iia, copy.data)
-    if theirs.partners[1].hei_id != hei_id:
-        raise IiaChangeRefused(f"{partner_hei}'s copy {partner_iia_id!r} is not an agreement with {hei_id}")
+    if (theirs.owner.hei_id, theirs.partner.hei_id) != (partner_hei, hei_id):
+        raise IiaChangeRefused(f"{partner_hei}'s copy {partner_iia_id!r} is not an agreement between {partner_hei} "
+                               f"and {hei_id}")
     ours = replace(theirs, partners=(replace(theirs.partners[1], iia_id=None), theirs.partners[0]), pdf_file=None)
     return service.create(session, hei_id, ours, now or utc_now())
 
