@@ -105,9 +105,17 @@ def build_iia(iia: Iia, iia_hash: str | None) -> etree._Element:
         conditions.set("terminated-as-a-whole", _TRUE)
     for condition in iia.conditions:
         _condition(conditions, condition)
-    add_text(el, _g("iia-hash"), iia_hash)
     add_text(el, _g("pdf-file"), iia.pdf_file)
+    if iia_hash is not None:
+        add_hash(el, iia_hash)
     return el
+
+
+def add_hash(iia: etree._Element, iia_hash: str) -> None:
+    """Put ``<iia-hash>`` in its place (after the conditions) in an ``<iia>`` built without it."""
+    el = etree.Element(_g("iia-hash"))
+    el.text = iia_hash
+    iia.find(_g("cooperation-conditions")).addnext(el)  # type: ignore[union-attr]
 
 
 def build_get_response(iias: Iterable[etree._Element | bytes]) -> etree._Element:

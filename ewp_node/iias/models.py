@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ewp_node.store.base import Base, hei_id
 
@@ -52,9 +52,6 @@ class IiaRow(Base):
     partner_iia_id: Mapped[str | None] = mapped_column(_ID)
     in_effect: Mapped[bool] = mapped_column(Boolean)
     terminated: Mapped[bool] = mapped_column(Boolean)
-    #: First and last receiving academic year over every condition (start years), for the index filter.
-    first_year: Mapped[int | None] = mapped_column(SmallInteger)
-    last_year: Mapped[int | None] = mapped_column(SmallInteger)
     pdf_file: Mapped[str | None] = mapped_column(String(255))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: The ``<iia>`` as served (with its hash), serialised.
@@ -68,6 +65,20 @@ class IiaRow(Base):
     snapshot_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     snapshot_hash: Mapped[str | None] = mapped_column(_HASH)
     snapshot_at: Mapped[datetime | None]
+    #: The receiving years of each condition, for the index filter.
+    years: Mapped[list[ConditionYears]] = relationship(cascade="all, delete-orphan", passive_deletes=True)
+
+
+class ConditionYears(Base):
+    """The receiving academic years (start years, first to last) of one condition of one of our copies: the
+    IIAs index filters on them in SQL."""
+
+    __tablename__ = "iia_condition_years"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    iia_pk: Mapped[int] = mapped_column(ForeignKey("iias.id", ondelete="CASCADE"), index=True)
+    first_year: Mapped[int] = mapped_column(SmallInteger)
+    last_year: Mapped[int] = mapped_column(SmallInteger)
 
 
 class PartnerCopy(Base):

@@ -154,14 +154,6 @@ class Iia:
     def partner(self) -> Partner:
         return self.partners[1]
 
-    @property
-    def academic_years(self) -> tuple[int, int] | None:
-        """The first and last receiving academic year (start years) over every condition."""
-        if not self.conditions:
-            return None
-        return (min(int(c.receiving_first_academic_year_id[:4]) for c in self.conditions),
-                max(int(c.receiving_last_academic_year_id[:4]) for c in self.conditions))
-
 
 # -- JSON form ---------------------------------------------------------------------------------------------
 

@@ -10,11 +10,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ewp_node.iias.build import GivenApproval, IiaStats
-from ewp_node.iias.models import Direction, IiaApproval, IiaRow, PartnerCopy
+from ewp_node.iias.models import ConditionYears, Direction, IiaApproval, IiaRow, PartnerCopy
 from ewp_node.iias.records import Iia, from_data
 
 #: Largest ``IN (...)`` list sent to the database in one query.
@@ -49,11 +49,6 @@ def served_elements(session: Session, hei_id: str, partner_heis: Iterable[str], 
     return [found[i].encode("utf-8") for i in iia_ids if i in found]
 
 
-def _covers(condition: dict[str, str], year: int) -> bool:
-    return int(condition["receiving_first_academic_year_id"][:4]) <= year <= int(
-        condition["receiving_last_academic_year_id"][:4])
-
-
 def visible_ids(session: Session, hei_id: str, partner_heis: Iterable[str], *, years: Sequence[int] = (),
                 modified_since: datetime | None = None) -> list[str]:
     """Ids of ``hei_id``'s live copies shared with ``partner_heis`` (IIAs index), optionally only those with a
@@ -62,11 +57,10 @@ def visible_ids(session: Session, hei_id: str, partner_heis: Iterable[str], *, y
                                         IiaRow.deleted_at.is_(None)).order_by(IiaRow.iia_id)
     if modified_since is not None:
         query = query.where(IiaRow.modified_at > modified_since)
-    if not years:
-        return list(session.scalars(query))
-    in_range = query.where(IiaRow.first_year <= max(years), IiaRow.last_year >= min(years)).add_columns(IiaRow.data)
-    return [iia_id for iia_id, data in session.execute(in_range)
-            if any(_covers(c, y) for c in data.get("conditions", ()) for y in years)]
+    if years:
+        covered = or_(*((ConditionYears.first_year <= year) & (ConditionYears.last_year >= year) for year in years))
+        query = query.where(exists().where(ConditionYears.iia_pk == IiaRow.id, covered))
+    return list(session.scalars(query))
 
 
 def stats(session: Session, hei_id: str) -> IiaStats:

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from ewp_node.cnr import enqueue
 from ewp_node.iias import repository as repo
-from ewp_node.iias.build import build_iia
+from ewp_node.iias.build import add_hash, build_iia
 from ewp_node.iias.hash import hash_iia
-from ewp_node.iias.models import Direction, IiaApproval, IiaRow, PartnerCopy
+from ewp_node.iias.models import ConditionYears, Direction, IiaApproval, IiaRow, PartnerCopy
 from ewp_node.iias.parse import ReceivedIia
 from ewp_node.iias.records import Iia, from_data, to_data
 from ewp_node.publish import repository as files
@@ -36,8 +36,10 @@ class IiaChangeRefused(ValueError):
 
 def _served(iia: Iia) -> tuple[str, str]:
     """The ``<iia>`` as served (serialised) and its hash."""
-    iia_hash = hash_iia(build_iia(iia, None)).sha256
-    return etree.tostring(build_iia(iia, iia_hash), encoding="unicode"), iia_hash
+    element = build_iia(iia, None)
+    iia_hash = hash_iia(element).sha256
+    add_hash(element, iia_hash)
+    return etree.tostring(element, encoding="unicode"), iia_hash
 
 
 def _tell_partner(session: Session, row: IiaRow, now: datetime) -> None:
@@ -52,8 +54,10 @@ def _store(row: IiaRow, iia: Iia, now: datetime) -> None:
     row.iia_code = iia.owner.iia_code
     row.partner_iia_id = iia.partner.iia_id
     row.in_effect, row.terminated, row.pdf_file = iia.in_effect, iia.terminated_as_a_whole, iia.pdf_file
-    years = iia.academic_years
-    row.first_year, row.last_year = years if years is not None else (None, None)
+    ranges = dict.fromkeys((int(c.receiving_first_academic_year_id[:4]), int(c.receiving_last_academic_year_id[:4]))
+                           for c in iia.conditions)
+    if {(y.first_year, y.last_year) for y in row.years} != set(ranges):
+        row.years = [ConditionYears(first_year=first, last_year=last) for first, last in ranges]
     row.modified_at = now
 
 

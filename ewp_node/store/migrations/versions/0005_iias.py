@@ -1,8 +1,9 @@
-"""Interinstitutional agreements: our copies, partner copies, approvals both ways, snapshots.
+"""Interinstitutional agreements: our copies (with their conditions' years), partner copies, approvals both ways,
+snapshots.
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-12-01 00:35:33.412745
+Create Date: 2026-12-01 01:16:08.802373
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ def upgrade() -> None:
     sa.Column('partner_iia_id', sa.String(length=64), nullable=True),
     sa.Column('in_effect', sa.Boolean(), nullable=False),
     sa.Column('terminated', sa.Boolean(), nullable=False),
-    sa.Column('first_year', sa.SmallInteger(), nullable=True),
-    sa.Column('last_year', sa.SmallInteger(), nullable=True),
     sa.Column('pdf_file', sa.String(length=255), nullable=True),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('element', sa.Text(), nullable=False),
@@ -57,6 +56,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_iia_approvals')),
     sa.UniqueConstraint('iia_pk', 'direction', name=op.f('uq_iia_approvals_iia_pk'))
     )
+    op.create_table('iia_condition_years',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('iia_pk', sa.Integer(), nullable=False),
+    sa.Column('first_year', sa.SmallInteger(), nullable=False),
+    sa.Column('last_year', sa.SmallInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['iia_pk'], ['iias.id'], name=op.f('fk_iia_condition_years_iia_pk_iias'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_iia_condition_years'))
+    )
+    with op.batch_alter_table('iia_condition_years', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_iia_condition_years_iia_pk'), ['iia_pk'], unique=False)
+
     op.create_table('iia_partner_copies',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('hei_id', sa.String(length=255), nullable=False),
@@ -84,6 +95,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_iia_partner_copies_iia_pk'))
 
     op.drop_table('iia_partner_copies')
+    with op.batch_alter_table('iia_condition_years', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_iia_condition_years_iia_pk'))
+
+    op.drop_table('iia_condition_years')
     op.drop_table('iia_approvals')
     with op.batch_alter_table('iias', schema=None) as batch_op:
         batch_op.drop_index('ix_iias_partner_iia')
