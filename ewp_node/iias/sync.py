@@ -25,6 +25,7 @@ from ewp_node.client import EwpClient
 from ewp_node.client.iias import fetch_iias, fetch_index
 from ewp_node.iias import repository as repo
 from ewp_node.iias import service
+from ewp_node.iias.approvals import ReceivedApproval, refresh_approvals
 from ewp_node.iias.diff import Difference, compare
 from ewp_node.iias.hash import hash_iia
 from ewp_node.iias.models import IiaRow, PartnerCopy
@@ -164,6 +165,27 @@ def resync(client: EwpClient, sessions: sessionmaker[Session], *, hei_id: str, p
         return []
     return sync_copies(client, sessions, hei_id=hei_id, partner_hei=partner_hei, partner_iia_ids=wanted, now=now,
                        note=f"re-sync of {hei_id}")
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    """What a catch-up with one partner brought: the copies fetched, and the approvals of our copies."""
+
+    copies: tuple[CopySync, ...]
+    approvals: tuple[ReceivedApproval, ...]
+
+
+def catch_up(client: EwpClient, sessions: sessionmaker[Session], *, hei_id: str, partner_hei: str,
+             full: bool = False, now: datetime | None = None) -> CatchUp:
+    """:func:`resync` with ``partner_hei``, then read what it approved of our mapped copies: what lost IIA CNRs
+    and IIA Approval CNRs would have told us."""
+    copies = resync(client, sessions, hei_id=hei_id, partner_hei=partner_hei, full=full, now=now)
+    with sessions() as session:
+        mapped = [row.iia_id for row in repo.our_copies(session, hei_id, partner_hei_id=partner_hei)
+                  if row.partner_iia_id is not None]
+    approvals = refresh_approvals(client, sessions, hei_id=hei_id, partner_hei=partner_hei, iia_ids=mapped,
+                                  now=now, note=f"re-sync of {hei_id}")
+    return CatchUp(copies=tuple(copies), approvals=tuple(approvals))
 
 
 def partners_of(session: Session, hei_id: str) -> list[str]:
