@@ -21,7 +21,6 @@ from ewp_node.iias import service
 from ewp_node.iias.approvals import approve
 from ewp_node.iias.demo import demo_iia_id, load_demo_iias
 from ewp_node.iias.diff import Difference, compare
-from ewp_node.iias.records import Iia, from_data
 from ewp_node.iias.repository import IiaState
 from ewp_node.sandbox import SandboxNode
 from ewp_node.store.base import utc_now
@@ -50,12 +49,8 @@ class Office:
     def differences(self) -> tuple[Difference, ...]:
         """Our copy against the partner's copy as last fetched (empty when there is none to compare)."""
         with self.ctx.sessions() as session:
-            row = repo.find(session, self.hei_id, self.iia_id)
-            assert row is not None
-            copy = repo.copy_of(session, row)
-            if copy is None or copy.data is None:
-                return ()
-            return compare(repo.record_of(row), from_data(Iia, copy.data))
+            both = repo.copies(session, self.hei_id, self.iia_id)
+        return compare(both.ours, both.theirs) if both is not None and both.theirs is not None else ()
 
     def approve(self) -> str:
         with self.ctx.sessions.begin() as session:

@@ -25,7 +25,6 @@ from ewp_node.iias import repository as repo
 from ewp_node.iias import service
 from ewp_node.iias.completeness import check
 from ewp_node.iias.models import IiaRow
-from ewp_node.iias.records import Iia, from_data
 from ewp_node.iias.service import IiaChangeRefused
 from ewp_node.store.base import utc_now
 
@@ -56,17 +55,14 @@ def approve(session: Session, *, hei_id: str, iia_id: str, by: str, now: datetim
     :raises IiaChangeRefused: no such IIA, no mapped copy, an incomplete copy (the gaps are listed), a copy
         that breaks the rules, a copy marked not valid for approval, or a declared hash that does not match.
     """
-    now = now or utc_now()
-    row = repo.find(session, hei_id, iia_id)
-    if row is None or row.deleted_at is not None:
+    both = repo.copies(session, hei_id, iia_id)
+    if both is None:
         raise IiaChangeRefused(f"{hei_id} has no IIA {iia_id!r}")
-    copy = repo.copy_of(session, row)
-    if copy is not None and copy.data is not None:
-        gaps = check(from_data(Iia, copy.data))
-        if gaps:
-            raise IiaChangeRefused(f"the partner's copy {copy.partner_iia_id!r} is not complete: "
-                                   + "; ".join(str(gap) for gap in gaps))
-    return service.approve_partner_copy(session, hei_id, iia_id, by, now)
+    gaps = check(both.theirs) if both.theirs is not None else ()
+    if gaps:
+        raise IiaChangeRefused(f"the partner's copy {both.ours.partner.iia_id!r} is not complete: "
+                               + "; ".join(str(gap) for gap in gaps))
+    return service.approve_partner_copy(session, hei_id, iia_id, by, now or utc_now())
 
 
 def refresh_approvals(client: EwpClient, sessions: sessionmaker[Session], *, hei_id: str, partner_hei: str,

@@ -19,14 +19,13 @@ from sqlalchemy.orm import Session
 
 from ewp_node.client import EwpClient, PartnerUnavailable
 from ewp_node.iias import repository as repo
-from ewp_node.iias.approvals import approve, refresh_approvals
+from ewp_node.iias.approvals import approve
 from ewp_node.iias.cli import Actions, UsageError, action, open_home
 from ewp_node.iias.completeness import check
 from ewp_node.iias.diff import compare
 from ewp_node.iias.models import IiaRow
-from ewp_node.iias.records import Iia, from_data
 from ewp_node.iias.service import IiaChangeRefused
-from ewp_node.iias.sync import CopySync, adopt, partners_of, resync, sync_copies
+from ewp_node.iias.sync import CopySync, adopt, catch_up, partners_of, sync_copies
 from ewp_node.registry.fetch import RegistryUnavailable
 from ewp_node.security.errors import SecurityError
 
@@ -57,9 +56,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
         with ctx.sessions() as session:
             current = _our_row(session, hei_id, args.iia_id)
             state = repo.state(session, current)
-            copy = repo.copy_of(session, current)
-            ours = repo.record_of(current)
-            theirs: Iia | None = from_data(Iia, copy.data) if copy is not None and copy.data else None
+            both = repo.copies(session, hei_id, args.iia_id)
+            assert both is not None
+            ours, theirs = both.ours, both.theirs
     finally:
         ctx.audit.close()
     print(f"IIA {state.iia_id} with {state.partner_hei_id}: {state.summary}")
@@ -123,18 +122,16 @@ def cmd_sync(args: argparse.Namespace) -> int:
         client = EwpClient(ctx)
         for partner in partners:
             try:
-                _report(resync(client, ctx.sessions, hei_id=hei_id, partner_hei=partner, full=args.full))
-                with ctx.sessions() as session:
-                    ours = [r.iia_id for r in repo.our_copies(session, hei_id, partner_hei_id=partner)
-                            if r.partner_iia_id is not None]
-                for result in refresh_approvals(client, ctx.sessions, hei_id=hei_id, partner_hei=partner,
-                                                iia_ids=ours):
-                    verdict = "approves it as it is" if result.approves_current else (
-                        "approved an earlier version" if result.approved_hash else "has not approved it")
-                    print(f"{partner} {verdict}: our IIA {result.iia_id}")
+                caught = catch_up(client, ctx.sessions, hei_id=hei_id, partner_hei=partner, full=args.full)
             except _CALL_FAILURES as exc:
                 print(f"ewp-node iia sync: {partner}: {exc}", file=sys.stderr)
                 status = 1
+                continue
+            _report(list(caught.copies))
+            for result in caught.approvals:
+                verdict = "approves it as it is" if result.approves_current else (
+                    "approved an earlier version" if result.approved_hash else "has not approved it")
+                print(f"{partner} {verdict}: our IIA {result.iia_id}")
     finally:
         ctx.audit.close()
     return status

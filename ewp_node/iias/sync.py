@@ -25,6 +25,7 @@ from ewp_node.client import EwpClient
 from ewp_node.client.iias import fetch_iias, fetch_index
 from ewp_node.iias import repository as repo
 from ewp_node.iias import service
+from ewp_node.iias.approvals import ReceivedApproval, refresh_approvals
 from ewp_node.iias.diff import Difference, compare
 from ewp_node.iias.hash import hash_iia
 from ewp_node.iias.models import IiaRow, PartnerCopy
@@ -87,18 +88,29 @@ def store_copies(session: Session, *, hei_id: str, partner_hei: str, asked: Sequ
     return results
 
 
+def _between(received: ReceivedIia, owner: str, partner: str) -> ReceivedIia:
+    """``received`` as is when it is an agreement of ``owner`` (first partner) with ``partner``; else the same raw
+    copy without its record (kept, never compared, linked, adopted nor approved), the reason in its problems."""
+    record = received.record
+    if record is None or (record.owner.hei_id, record.partner.hei_id) == (owner, partner):
+        return received
+    problem = (f"served by {owner} but its partners are {record.owner.hei_id} and {record.partner.hei_id}, "
+               f"not {owner} and {partner}")
+    return replace(received, record=None, problems=(*received.problems, problem))
+
+
 def _store_one(session: Session, hei_id: str, partner_hei: str, received: ReceivedIia, now: datetime) -> CopySync:
-    assert received.iia_id is not None
+    received = _between(received, partner_hei, hei_id)
     copy = service.save_partner_copy(session, hei_id, partner_hei, received, now)
     hash_ok = hash_iia(parse_xml(received.element)).sha256 == received.declared_hash
     row = session.get(IiaRow, copy.iia_pk) if copy.iia_pk is not None else None
     if row is None or received.record is None:
-        return CopySync(partner_hei=partner_hei, partner_iia_id=received.iia_id, problems=received.problems,
+        return CopySync(partner_hei=partner_hei, partner_iia_id=copy.partner_iia_id, problems=received.problems,
                         hash_ok=hash_ok)
-    if row.partner_iia_id != received.iia_id:
-        service.map_partner_id(session, hei_id, row.iia_id, received.iia_id, now)
+    if row.partner_iia_id != copy.partner_iia_id:
+        service.map_partner_id(session, hei_id, row.iia_id, copy.partner_iia_id, now)
     differences = compare(repo.record_of(row), received.record)
-    return CopySync(partner_hei=partner_hei, partner_iia_id=received.iia_id, our_iia_id=row.iia_id,
+    return CopySync(partner_hei=partner_hei, partner_iia_id=copy.partner_iia_id, our_iia_id=row.iia_id,
                     hash_ok=hash_ok, differences=differences)
 
 
@@ -131,8 +143,9 @@ def adopt(session: Session, *, hei_id: str, partner_hei: str, partner_iia_id: st
         raise IiaChangeRefused(f"{partner_hei}'s copy {partner_iia_id!r} is already mapped to our IIA "
                                f"{linked.iia_id if linked else '?'}")
     theirs: Iia = from_data(Iia, copy.data)
-    if theirs.partners[1].hei_id != hei_id:
-        raise IiaChangeRefused(f"{partner_hei}'s copy {partner_iia_id!r} is not an agreement with {hei_id}")
+    if (theirs.owner.hei_id, theirs.partner.hei_id) != (partner_hei, hei_id):
+        raise IiaChangeRefused(f"{partner_hei}'s copy {partner_iia_id!r} is not an agreement between {partner_hei} "
+                               f"and {hei_id}")
     ours = replace(theirs, partners=(replace(theirs.partners[1], iia_id=None), theirs.partners[0]), pdf_file=None)
     return service.create(session, hei_id, ours, now or utc_now())
 
@@ -152,6 +165,27 @@ def resync(client: EwpClient, sessions: sessionmaker[Session], *, hei_id: str, p
         return []
     return sync_copies(client, sessions, hei_id=hei_id, partner_hei=partner_hei, partner_iia_ids=wanted, now=now,
                        note=f"re-sync of {hei_id}")
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    """What a catch-up with one partner brought: the copies fetched, and the approvals of our copies."""
+
+    copies: tuple[CopySync, ...]
+    approvals: tuple[ReceivedApproval, ...]
+
+
+def catch_up(client: EwpClient, sessions: sessionmaker[Session], *, hei_id: str, partner_hei: str,
+             full: bool = False, now: datetime | None = None) -> CatchUp:
+    """:func:`resync` with ``partner_hei``, then read what it approved of our mapped copies: what lost IIA CNRs
+    and IIA Approval CNRs would have told us."""
+    copies = resync(client, sessions, hei_id=hei_id, partner_hei=partner_hei, full=full, now=now)
+    with sessions() as session:
+        mapped = [row.iia_id for row in repo.our_copies(session, hei_id, partner_hei_id=partner_hei)
+                  if row.partner_iia_id is not None]
+    approvals = refresh_approvals(client, sessions, hei_id=hei_id, partner_hei=partner_hei, iia_ids=mapped,
+                                  now=now, note=f"re-sync of {hei_id}")
+    return CatchUp(copies=tuple(copies), approvals=tuple(approvals))
 
 
 def partners_of(session: Session, hei_id: str) -> list[str]:

@@ -20,7 +20,7 @@ from ewp_node.iias.approvals import approve
 from ewp_node.iias.diff import compare
 from ewp_node.iias.models import Direction
 from ewp_node.iias.records import Iia, from_data
-from ewp_node.iias.sync import adopt
+from ewp_node.iias.sync import adopt, catch_up
 from ewp_node.iias.validate import check_iia
 from ewp_node.store.base import utc_now
 
@@ -151,3 +151,31 @@ def _assert_mutually_approved(pair, a_id: str, b_id: str) -> tuple[str, str]:  #
             assert row.snapshot_hash == row.iia_hash  # the mutually approved version is kept
             hashes.append(row.iia_hash)
     return hashes[0], hashes[1]
+
+
+@pytest.mark.slow
+def test_lost_cnrs_are_caught_up_by_the_resync(make_pair) -> None:  # type: ignore[no-untyped-def]
+    pair = make_pair(a_heis=(A,), b_heis=(B,))
+    net = Network(pair)
+    with pair.a.sessions.begin() as session:
+        a_id = service.create(session, A, _iia(), utc_now()).iia_id
+    net.settle()
+    with pair.b.sessions.begin() as session:
+        b_id = adopt(session, hei_id=B, partner_hei=A, partner_iia_id=a_id, now=utc_now()).iia_id
+    net.settle()
+    with pair.a.sessions.begin() as session:  # A approves B's copy and edits its own: neither CNR arrives
+        approve(session, hei_id=A, iia_id=a_id, by="a-operator", now=utc_now())
+        iia = repo.record_of(repo.find(session, A, a_id))
+        service.edit(session, A, replace(iia, in_effect=False), utc_now())
+        lost = session.scalars(select(OutboxRow).where(OutboxRow.state == OutboxState.PENDING)).all()
+        assert sorted(row.kind for row in lost) == ["iia-approval-cnr", "iia-cnr"]
+        for row in lost:
+            session.delete(row)
+    with pair.b.sessions() as session:
+        held = repo.copies(session, B, b_id)
+        assert held is not None and held.theirs is not None and held.theirs.in_effect  # still the old copy
+    caught = catch_up(pair.client(pair.b), pair.b.sessions, hei_id=B, partner_hei=A)
+    assert [(c.partner_iia_id, [d.field for d in c.differences]) for c in caught.copies] == [(a_id, ["in_effect"])]
+    assert [(a.iia_id, a.approves_current) for a in caught.approvals] == [(b_id, True)]
+    full = catch_up(pair.client(pair.b), pair.b.sessions, hei_id=B, partner_hei=A, full=True)
+    assert [c.gone for c in full.copies] == [False]

@@ -4,6 +4,7 @@ incomplete or tampered) queues the IIA Approval CNR in the same transaction."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -140,3 +141,16 @@ def test_each_change_to_our_copy_queues_its_cnr_once(sessions, raw_iia) -> None:
     with sessions() as session:
         rows = session.scalars(select(OutboxRow).where(OutboxRow.kind == "iia-cnr")).all()
         assert [(r.owner_hei, r.partner_hei, r.object_id) for r in rows] == [(HEI, PARTNER, "iia-1")]  # merged
+
+
+def test_a_copy_between_other_heis_is_kept_raw_only(sessions, raw_iia) -> None:  # type: ignore[no-untyped-def]
+    """A partner cannot make us hold (nor adopt) an agreement that is not between it and us."""
+    other = json.loads(json.dumps(raw_iia).replace(PARTNER, "other.example.eu"))
+    forged = _mirror(check_iia(other), names_ours=False)
+    with sessions.begin() as session:
+        [result] = store_copies(session, hei_id=HEI, partner_hei=PARTNER, asked=["p-77"],
+                                received=_served_by_partner(forged), now=T0)
+        assert result.our_iia_id is None
+        assert result.problems[-1].startswith(f"served by {PARTNER} but its partners are other.example.eu")
+        with pytest.raises(service.IiaChangeRefused, match="sync it first"):
+            adopt(session, hei_id=HEI, partner_hei=PARTNER, partner_iia_id="p-77", now=T0)
