@@ -207,7 +207,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from ewp_node.demo import run_demo
 
-    return run_demo(Path(args.dir) if args.dir else None)
+    return run_demo(Path(args.dir) if args.dir else None, keep=args.keep)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -304,6 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="play a narrated exchange between two sandbox nodes, then exit")
     p.add_argument("--dir")
+    p.add_argument("--keep", action="store_true",
+                   help="then keep the network running with each node's office console open (prints a login)")
     p.set_defaults(func=cmd_demo, log_level=logging.WARNING)
 
     for module in ("ewp_node.publish.cli", "ewp_node.elmo.cli", "ewp_node.cnr.cli", "ewp_node.iias.cli",

@@ -93,7 +93,8 @@ def _narrate(step: Step) -> None:
     say(f"\n-- {step.title}\n   {step.detail}\n   {'OK' if step.held else 'FAILED'}")
 
 
-def run_demo(directory: Path | None = None) -> int:
+def run_demo(directory: Path | None = None, *, keep: bool = False) -> int:
+    """Play the demo; with ``keep``, leave the network running (until Ctrl-C) with the office consoles open."""
     say("== ewp-node demo: a local EWP network on loopback ==")
     with Sandbox(directory, nodes=2) as sandbox:
         a, b = sandbox.nodes
@@ -118,11 +119,26 @@ def run_demo(directory: Path | None = None) -> int:
 
         say(f"\n== interinstitutional agreements: {a.hei_id} and {b.hei_id} agree, approve, edit, approve again ==")
         steps.extend(play(a, b, narrate=_narrate))
-    held = sum(s.held for s in steps)
-    say(f"\n== summary: {held} of {len(steps)} steps held ==")
-    for step in steps:
-        say(f"  [{'ok' if step.held else 'FAILED'}] {step.title}")
+        held = sum(s.held for s in steps)
+        say(f"\n== summary: {held} of {len(steps)} steps held ==")
+        for step in steps:
+            say(f"  [{'ok' if step.held else 'FAILED'}] {step.title}")
+        if keep:
+            _keep_running(sandbox, a, b)
     return 0 if held == len(steps) else 1
+
+
+def _keep_running(sandbox: Sandbox, a: SandboxNode, b: SandboxNode) -> None:
+    from ewp_node.demo_console import prepare_console
+
+    say("\n== the network keeps running; the office consoles are open ==")
+    for line in prepare_console(a, b):
+        say(line)
+    say(f"(the nodes' TLS certificates come from the sandbox CA: {sandbox.ca.cert_path}; Ctrl-C stops the network)")
+    try:
+        sandbox.wait()
+    except KeyboardInterrupt:
+        say("stopped")
 
 
 if __name__ == "__main__":
