@@ -10,6 +10,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,15 +44,30 @@ def screenshots(tmp_path: Path) -> Path:
     return folder
 
 
+@contextmanager
+def on_loopback(app: Any, ctx: Any) -> Iterator[str]:
+    """Serve ``app`` on a real loopback HTTP port while inside; its node's base URL follows (cookies)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    ctx.settings = dataclasses.replace(ctx.settings, base_url=base)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
 @pytest.fixture
 def served(make_node):  # type: ignore[no-untyped-def]
     """A test node's app on a real loopback HTTP port: ``(node, base_url)``."""
     node = make_node()
-    server = make_server("127.0.0.1", 0, node.app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    node.ctx.settings = dataclasses.replace(node.ctx.settings, base_url=base)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield node, base
-    server.shutdown()
-    thread.join(timeout=5)
+    with on_loopback(node.app, node.ctx) as base:
+        yield node, base
+
+
+@pytest.fixture
+def serve_on_loopback():  # type: ignore[no-untyped-def]
+    """:func:`on_loopback`, for tests that serve an app of their own (a node of a pair)."""
+    return on_loopback

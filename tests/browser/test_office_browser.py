@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from ewp_node.iias.demo import load_demo_iias
+from ewp_node.mobilities.demo import load_demo_mobilities
 from ewp_node.office.accounts import add_user
 from ewp_node.office.models import Role
+from ewp_node.publish.cli import load_demo_data
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fast_password_hashes")]
 PASSWORD = "correct horse battery"
@@ -16,7 +19,12 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def console(served, browser):  # type: ignore[no-untyped-def]
+    """A node with the demo data set, demo IIAs and mobilities with its partner, an officer and a viewer."""
     node, base = served
+    hei_id = node.ctx.settings.heis[0].id
+    load_demo_data(node.ctx.sessions, hei_id, "fr", f"{base}/ewp/file")
+    load_demo_iias(node.ctx.sessions, hei_id, "partner.example.eu")
+    load_demo_mobilities(node.ctx.sessions, hei_id, "partner.example.eu")
     with node.ctx.sessions.begin() as session:
         add_user(session, "olga", PASSWORD, Role.OFFICER)
         add_user(session, "victor", PASSWORD, Role.VIEWER)
@@ -130,3 +138,44 @@ def test_a_student_answers_the_survey_on_a_phone_and_the_office_sees_it(console,
     office.goto(f"{base}/office/indicators")
     row = office.get_by_role("row").filter(has_text=incoming.receiving_academic_year_id)
     assert "partner.example.eu" in row.inner_text() and "100 %" in row.inner_text()
+
+
+def test_an_officer_approves_a_proposal_in_the_browser_and_the_partner_sees_it(  # type: ignore[no-untyped-def]
+        make_pair, browser, monkeypatch, serve_on_loopback, screenshots: Path) -> None:
+    import ewp_node.client
+    from ewp_node.mobilities import partner
+    from ewp_node.mobilities.records import Direction
+    from ewp_node.mobilities.repository import las_by_ids, list_mobilities
+
+    a_hei, b_hei = "uni-a.example.eu", "uni-b.example.eu"
+    pair = make_pair(a_heis=(a_hei,), b_heis=(b_hei,))
+    load_demo_mobilities(pair.a.sessions, a_hei, b_hei)
+    with pair.a.sessions() as session:
+        ids = [m.omobility_id for m in list_mobilities(session, {a_hei}) if m.receiving.hei_id == b_hei]
+    client_b = pair.client(pair.b)  # B's calls to A go to A's app in-process, signed and verified as on the wire
+    partner.fetch_nominations(client_b, pair.b.sessions, a_hei, {b_hei}, ids)
+    partner.fetch_las(client_b, pair.b.sessions, a_hei, {b_hei}, ids)
+    monkeypatch.setattr(ewp_node.client, "EwpClient", lambda ctx, **_: client_b)
+    with pair.b.sessions.begin() as session:
+        add_user(session, "olga", PASSWORD, Role.OFFICER, email="olga@uni-b.example.eu")
+    with serve_on_loopback(pair.apps[pair.b.settings.host], pair.b) as base:
+        page = browser.new_page()
+        page.goto(f"{base}/office/mobilities")
+        page.get_by_label("User name").fill("olga")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{base}/office/mobilities")
+        with pair.b.sessions() as session:
+            pending = next(la for la in las_by_ids(session, {a_hei}, {b_hei}, ids, Direction.INCOMING)
+                           if la.changes_proposal is not None)
+        student = pending.mobility.student
+        page.get_by_role("link", name=f"{student.given_names} {student.family_name}").click()
+        page.screenshot(path=str(screenshots / "office-mobility.png"), full_page=True)
+        page.get_by_role("button", name="Approve the proposal").click()
+        assert page.get_by_role("status").inner_text() == f"Sent to {a_hei}: approved."
+        page.close()
+    with pair.a.sessions() as session:
+        [at_a] = las_by_ids(session, {a_hei}, {b_hei}, [pending.mobility.omobility_id], Direction.OUTGOING)
+    assert at_a.changes_proposal is None and at_a.first_version is not None
+    assert at_a.first_version.receiving_signature is not None
+    assert at_a.first_version.receiving_signature.signer_name == "olga"
