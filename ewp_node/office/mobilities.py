@@ -86,3 +86,50 @@ def compare_versions(la: LearningAgreement) -> list[VersionChanges]:
         changes.append(VersionChanges(number, version, added, removed))
         previous = current
     return changes
+
+
+@dataclass(frozen=True)
+class MobilityCount:
+    """Mobilities of one academic year, direction and partner, with the students' citizenships."""
+
+    academic_year_id: str
+    direction: str
+    partner_hei_id: str
+    count: int
+    citizenships: str
+
+
+@dataclass(frozen=True)
+class Turnaround:
+    """How long a partner's answers to learning agreement proposals took (days, mean and longest)."""
+
+    partner_hei_id: str
+    answered: int
+    mean_days: float
+    longest_days: float
+
+
+def mobility_counts(years: list[Pipeline]) -> list[MobilityCount]:
+    """Per academic year, direction and partner: how many students, from which countries."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for year in years:
+        for la in year.agreements:
+            m = la.mobility
+            partner = m.receiving.hei_id if m.direction.value == "outgoing" else m.sending.hei_id
+            groups.setdefault((year.academic_year_id, m.direction.value, partner), []).append(m.student.citizenship)
+    return [MobilityCount(y, d, p, len(c), ", ".join(f"{k} {n}" for k, n in Counter(c).most_common()))
+            for (y, d, p), c in sorted(groups.items())]
+
+
+def turnarounds(years: list[Pipeline]) -> list[Turnaround]:
+    """Per partner: the time from the sending HEI's signature to the receiving HEI's answer, in days."""
+    waits: dict[str, list[float]] = {}
+    for year in years:
+        for la in year.agreements:
+            m = la.mobility
+            partner = m.receiving.hei_id if m.direction.value == "outgoing" else m.sending.hei_id
+            for version in la.versions:
+                if version.receiving_signature is not None:
+                    delay = version.receiving_signature.timestamp - version.sending_signature.timestamp
+                    waits.setdefault(partner, []).append(max(delay.total_seconds(), 0) / 86400)
+    return [Turnaround(p, len(w), round(sum(w) / len(w), 1), round(max(w), 1)) for p, w in sorted(waits.items())]

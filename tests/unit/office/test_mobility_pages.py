@@ -61,6 +61,9 @@ def test_the_pipeline_shows_every_mobility_by_stage(pair_with_proposal) -> None:
     console = _console(pair.apps[pair.a.settings.host], pair.a, "olga", Role.VIEWER)
     page = console.get("/office/mobilities").get_data(as_text=True)
     assert "LA proposed" in page and "LA approved" in page and page.count("/office/mobilities/uni-a.example.eu/") >= 3
+    indicators = console.get("/office/indicators").get_data(as_text=True)
+    assert re.search(rf"<td>2026/2027</td><td>outgoing</td><td>{B}</td><td>3</td>", indicators)
+    assert f"<tr><td>{B}</td><td>1</td><td>4.0</td><td>4.0</td></tr>" in indicators  # signed day 4, answered day 8
     detail = console.get(f"/office/mobilities/{A}/{ids[0]}").get_data(as_text=True)
     assert "Version 1" in detail and "Approve the proposal" not in detail  # outgoing: B answers, not us
 
