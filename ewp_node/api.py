@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
     from ewp_node.config import Settings
     from ewp_node.context import NodeContext
     from ewp_node.params import Params
@@ -57,13 +59,31 @@ class FileBody:
     media_type: str
 
 
+class HandlerServices:
+    """What a handler may use of the node: its settings and store sessions (never its private keys, its
+    registry client or its audit sink). A view over the node's context, so it follows the context's store."""
+
+    __slots__ = ("_ctx",)
+
+    def __init__(self, ctx: NodeContext) -> None:
+        self._ctx = ctx
+
+    @property
+    def settings(self) -> Settings:
+        return self._ctx.settings
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self._ctx.sessions
+
+
 @dataclass(frozen=True)
 class EwpRequest:
-    """What a handler receives: parsed parameters, the verified caller and the node's services."""
+    """What a handler receives: parsed parameters, the verified caller and the services it may use."""
 
     params: Params
     caller: Caller
-    ctx: NodeContext
+    services: HandlerServices
     #: The HEI whose URL was called (multi-HEI nodes publish one URL set per HEI), or None.
     url_hei: str | None = None
     #: Raw body of ``xml`` endpoints (already decrypted and digest-checked).
@@ -74,7 +94,7 @@ class EwpRequest:
     def served_heis(self) -> frozenset[str]:
         """The HEIs this request may ask about: the URL's HEI, or every HEI the node covers that serves this
         API here."""
-        return frozenset(h.id for h in self.ctx.settings.heis
+        return frozenset(h.id for h in self.services.settings.heis
                          if self.url_hei in (None, h.id) and (not self.api_name or h.serves(self.api_name)))
 
 

@@ -10,7 +10,7 @@ from types import ModuleType
 
 from flask import Flask, Response, g, request
 
-from ewp_node.api import ApiSpec, Endpoint, EwpRequest, FileBody, Limit
+from ewp_node.api import ApiSpec, Endpoint, EwpRequest, FileBody, HandlerServices, Limit
 from ewp_node.config import ConfigError, Settings, nearest
 from ewp_node.context import KeyPair, NodeContext
 from ewp_node.errors import (
@@ -103,6 +103,7 @@ def check_api_names(settings: Settings, apis: Sequence[ApiSpec]) -> None:
 
 def _make_view(ctx: NodeContext, api: ApiSpec, endpoint: Endpoint):  # type: ignore[no-untyped-def]
     view = api.views[endpoint.element]
+    services = HandlerServices(ctx)
 
     def dispatch(url_hei: str | None = None) -> Response:
         state: middleware.RequestState = g.ewp
@@ -115,7 +116,7 @@ def _make_view(ctx: NodeContext, api: ApiSpec, endpoint: Endpoint):  # type: ign
         caller = middleware.authenticate(ctx, state, body, anonymous_allowed=api.anonymous)
         body = middleware.negotiate_encryption(ctx, state, body)
         ewp_request = EwpRequest(params=_params(endpoint, state.method, request.query_string, body), caller=caller,
-                                 ctx=ctx, url_hei=url_hei, body=body if endpoint.body == "xml" else b"",
+                                 services=services, url_hei=url_hei, body=body if endpoint.body == "xml" else b"",
                                  api_name=api.name)
         return _render(ctx, view(ewp_request))
 

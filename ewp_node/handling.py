@@ -27,13 +27,13 @@ def ids_or_codes(request: EwpRequest, api: ApiSpec, ids: tuple[str, str], codes:
     """
     used = exactly_one_of(request.params, ids[0], codes[0])
     limit = ids[1] if used == ids[0] else codes[1]
-    return used, many(request.params, used, api.limit(request.ctx.settings, limit))
+    return used, many(request.params, used, api.limit(request.services.settings, limit))
 
 
 def requested_heis(request: EwpRequest, api: ApiSpec) -> list[str]:
     """The repeatable ``hei_id`` (Institutions v2, Factsheet v1): bounded by ``max-hei-ids`` (duplicates
     counted); HEIs this URL does not serve are ignored (200 and no element for them)."""
-    hei_ids = many(request.params, "hei_id", api.limit(request.ctx.settings, "max-hei-ids"))
+    hei_ids = many(request.params, "hei_id", api.limit(request.services.settings, "max-hei-ids"))
     served = request.served_heis()
     return [h for h in hei_ids if h in served]
 

@@ -31,6 +31,6 @@ def course_replication(request: EwpRequest) -> etree._Element:
     hei_id = served_hei(request)
     raw = optional_one(request.params, "modified_since")
     modified_since = parse_datetime(raw, "modified_since") if raw is not None else None
-    with request.ctx.sessions() as session:
+    with request.services.sessions() as session:
         los_ids = repo.los_ids(session, hei_id, modified_since)
     return build_course_replication_response(los_ids)

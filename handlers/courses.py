@@ -43,6 +43,6 @@ def courses(request: EwpRequest) -> etree._Element:
     window = repo.LoiWindow(before=_optional_date(request, "lois_before"),
                             after=_optional_date(request, "lois_after"))
     _optional_date(request, "los_at_date")
-    with request.ctx.sessions() as session:
+    with request.services.sessions() as session:
         records = repo.courses_by(session, hei_id, key, values, window)
     return build_courses_response(records)

@@ -29,7 +29,7 @@ API = ApiSpec(
 @API.endpoint("url")
 def factsheet(request: EwpRequest) -> etree._Element:
     hei_ids = requested_heis(request, API)
-    with request.ctx.sessions() as session:
+    with request.services.sessions() as session:
         records = [(hei_id, repo.factsheet(session, hei_id)) for hei_id in hei_ids]
     return build_factsheet_response(build_factsheet(hei_id, record) for hei_id, record in records
                                     if record is not None)

@@ -25,7 +25,7 @@ API = ApiSpec(
 @API.endpoint("url")
 def file(request: EwpRequest) -> FileBody:
     file_id = required_one(request.params, "file_id")
-    with request.ctx.sessions() as session:
+    with request.services.sessions() as session:
         stored = repo.file_for(session, file_id, request.served_heis())
     if stored is None:
         raise NotFound(f"no file with id {file_id!r}")

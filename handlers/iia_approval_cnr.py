@@ -27,5 +27,5 @@ API = ApiSpec(
 @API.endpoint("url")
 def notified(request: EwpRequest) -> etree._Element:
     hei_id, iia_id = notified_id(request, "iia_id")
-    inbound.receive(request.ctx.sessions, hei_id, request.caller.hei_ids, inbound.APPROVAL_FETCH_KIND, iia_id)
+    inbound.receive(request.services.sessions, hei_id, request.caller.hei_ids, inbound.APPROVAL_FETCH_KIND, iia_id)
     return build_empty_response(IIA_APPROVAL_CNR, "iia-approval-cnr-response")

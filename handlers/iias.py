@@ -36,8 +36,8 @@ API = ApiSpec(
 @API.endpoint("get-url")
 def get(request: EwpRequest) -> etree._Element:
     hei_id = url_hei(request)
-    iia_ids = many(request.params, "iia_id", API.limit(request.ctx.settings, "max-iia-ids"))
-    with request.ctx.sessions() as session:
+    iia_ids = many(request.params, "iia_id", API.limit(request.services.settings, "max-iia-ids"))
+    with request.services.sessions() as session:
         elements = repo.served_elements(session, hei_id, request.caller.hei_ids, iia_ids)
     return build_get_response(elements)
 
@@ -49,7 +49,7 @@ def index(request: EwpRequest) -> etree._Element:
              for value in many(request.params, "receiving_academic_year_id", MAX_ACADEMIC_YEARS, required=False)]
     since = optional_one(request.params, "modified_since")
     modified_since = parse_datetime(since, "modified_since") if since is not None else None
-    with request.ctx.sessions() as session:
+    with request.services.sessions() as session:
         iia_ids = repo.visible_ids(session, hei_id, request.caller.hei_ids, years=years,
                                    modified_since=modified_since)
     return build_index_response(iia_ids)
@@ -59,5 +59,5 @@ def index(request: EwpRequest) -> etree._Element:
 def stats(request: EwpRequest) -> etree._Element:
     hei_id = url_hei(request)
     request.caller.require(STATS_PORTAL_HEI)
-    with request.ctx.sessions() as session:
+    with request.services.sessions() as session:
         return build_stats_response(repo.stats(session, hei_id))

@@ -29,7 +29,7 @@ API = ApiSpec(
 @API.endpoint("url")
 def approvals(request: EwpRequest) -> etree._Element:
     hei_id = url_hei(request)
-    iia_ids = many(request.params, "iia_id", API.limit(request.ctx.settings, "max-iia-ids"))
-    with request.ctx.sessions() as session:
+    iia_ids = many(request.params, "iia_id", API.limit(request.services.settings, "max-iia-ids"))
+    with request.services.sessions() as session:
         given = repo.approvals_given(session, hei_id, request.caller.hei_ids, iia_ids)
     return build_approval_response(given)

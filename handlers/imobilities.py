@@ -26,6 +26,6 @@ API = ApiSpec(
 @API.endpoint("get-url")
 def get(request: EwpRequest) -> etree._Element:
     ids = omobility_ids(request, API)
-    with request.ctx.sessions() as session:
+    with request.services.sessions() as session:
         mobilities = repo.incoming_by_ids(session, request.served_heis(), request.caller.hei_ids, ids)
     return build_imobilities_get(mobilities)

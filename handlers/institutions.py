@@ -28,9 +28,9 @@ API = ApiSpec(
 @API.endpoint("url")
 def institutions(request: EwpRequest) -> etree._Element:
     hei_ids = requested_heis(request, API)
-    configured = {h.id: h for h in request.ctx.settings.heis}
+    configured = {h.id: h for h in request.services.settings.heis}
     heis = []
-    with request.ctx.sessions() as session:
+    with request.services.sessions() as session:
         for hei_id in hei_ids:
             record = repo.institution(session, hei_id)
             if record is None:

@@ -22,7 +22,7 @@ MAX_OMOBILITY_IDS = 100
 
 def omobility_ids(request: EwpRequest, api: ApiSpec) -> list[str]:
     """The required, repeatable ``omobility_id``, bounded by ``max-omobility-ids`` (duplicates counted)."""
-    return many(request.params, "omobility_id", api.limit(request.ctx.settings, "max-omobility-ids"))
+    return many(request.params, "omobility_id", api.limit(request.services.settings, "max-omobility-ids"))
 
 
 def index_filter(request: EwpRequest, partners: frozenset[str], *, global_id: bool = False) -> IndexFilter:
@@ -59,7 +59,7 @@ def queue_fetches(request: EwpRequest, api: ApiSpec, kind: str, notifiers: froze
     """A CNR: queue the follow-up fetch ``kind`` of the notified mobilities from each of ``notifiers`` (the
     verified caller's HEIs), for each HEI this URL serves; the worker fetches later (nothing is called now)."""
     ids = [parse_identifier(i, "omobility_id") for i in omobility_ids(request, api)]  # they are stored
-    with request.ctx.sessions.begin() as session:
+    with request.services.sessions.begin() as session:
         for our_hei in sorted(request.served_heis()):
             for notifier in sorted(notifiers):
                 queue_follow_up(session, kind, our_hei=our_hei, notifier_hei=notifier, object_ids=ids)

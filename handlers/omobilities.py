@@ -37,7 +37,7 @@ API = ApiSpec(
 @API.endpoint("get-url")
 def get(request: EwpRequest) -> etree._Element:
     ids = omobility_ids(request, API)
-    with request.ctx.sessions() as session:
+    with request.services.sessions() as session:
         mobilities = repo.outgoing_by_ids(session, request.served_heis(), request.caller.hei_ids, ids)
     return build_omobilities_get(mobilities)
 
@@ -45,7 +45,7 @@ def get(request: EwpRequest) -> etree._Element:
 @API.endpoint("index-url")
 def index(request: EwpRequest) -> etree._Element:
     where = index_filter(request, request.caller.hei_ids)
-    with request.ctx.sessions() as session:
+    with request.services.sessions() as session:
         return build_omobilities_index(repo.outgoing_index(session, request.served_heis(), where))
 
 
@@ -53,6 +53,6 @@ def index(request: EwpRequest) -> etree._Element:
 def update(request: EwpRequest) -> etree._Element:
     decision = parsed_body(request, parse_nomination_update)
     with refused_changes():
-        status = service.decide_nomination(request.ctx.sessions, request.served_heis(), request.caller.hei_ids,
+        status = service.decide_nomination(request.services.sessions, request.served_heis(), request.caller.hei_ids,
                                            decision)
     return build_omobilities_update_response(f"nomination {decision.omobility_id} {status.value}")

@@ -40,5 +40,5 @@ def notify(request: EwpRequest) -> etree._Element:
 @API.endpoint("stats-url")
 def stats(request: EwpRequest) -> etree._Element:
     require_stats_portal(request)
-    with request.ctx.sessions() as session:
+    with request.services.sessions() as session:
         return build_las_incoming_stats(repo.la_stats(session, request.served_heis(), Direction.INCOMING))

@@ -43,7 +43,7 @@ API = ApiSpec(
 def get(request: EwpRequest) -> etree._Element:
     sending_hei_id = served_hei(request, "sending_hei_id")
     ids = omobility_ids(request, API)
-    with request.ctx.sessions() as session:
+    with request.services.sessions() as session:
         las = repo.las_by_ids(session, {sending_hei_id}, request.caller.hei_ids, ids)
     return build_las_get(las)
 
@@ -57,7 +57,7 @@ def index(request: EwpRequest) -> etree._Element:
         partners = partners & frozenset(requested)
     optional_one(request.params, "mobility_type")  # we only have student mobilities for studies
     where = index_filter(request, partners, global_id=True)
-    with request.ctx.sessions() as session:
+    with request.services.sessions() as session:
         return build_las_index(repo.outgoing_index(session, {sending_hei_id}, where, with_la=True))
 
 
@@ -65,7 +65,7 @@ def index(request: EwpRequest) -> etree._Element:
 def update(request: EwpRequest) -> etree._Element:
     decision = parsed_body(request, parse_la_update)
     with refused_changes():
-        state = service.answer_la_proposal(request.ctx.sessions, request.served_heis(), request.caller.hei_ids,
+        state = service.answer_la_proposal(request.services.sessions, request.served_heis(), request.caller.hei_ids,
                                            decision)
     return build_las_update_response(f"changes proposal {decision.proposal_id} {state.value}")
 
@@ -73,5 +73,5 @@ def update(request: EwpRequest) -> etree._Element:
 @API.endpoint("stats-url")
 def stats(request: EwpRequest) -> etree._Element:
     require_stats_portal(request)
-    with request.ctx.sessions() as session:
+    with request.services.sessions() as session:
         return build_las_stats(repo.la_stats(session, request.served_heis(), Direction.OUTGOING))

@@ -31,6 +31,6 @@ API = ApiSpec(
 def ounits(request: EwpRequest) -> etree._Element:
     hei_id = served_hei(request)
     key, values = ids_or_codes(request, API, ("ounit_id", "max-ounit-ids"), ("ounit_code", "max-ounit-codes"))
-    with request.ctx.sessions() as session:
+    with request.services.sessions() as session:
         records = repo.ounits_by(session, hei_id, key, values)
     return build_ounits_response(records)
