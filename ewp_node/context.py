@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -22,13 +22,27 @@ if TYPE_CHECKING:
 
 
 class CatalogueSource(Protocol):
-    """Where the current registry catalogue comes from (``RegistryClient`` in production)."""
+    """Where the current registry catalogue comes from (``RegistryClient`` in production), as its users need it."""
 
     @property
     def index(self) -> CatalogueIndex: ...
 
+    @property
+    def last_refresh(self) -> datetime | None:
+        """When the catalogue was last fetched or confirmed unchanged (None: never)."""
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the last refresh failed (None: it did not)."""
+
+    def refresh(self, force: bool = False) -> bool:
+        """Fetch the catalogue now (``force``: even if it is fresh); whether a usable catalogue is there."""
+
     def refresh_for_unknown_key(self, key_id: str) -> None:
         """Schedule an early catalogue refresh because a caller used ``key_id``; must return at once."""
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop any background refresh."""
 
 
 @dataclass(frozen=True)

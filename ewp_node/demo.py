@@ -30,7 +30,7 @@ class Step:
 
 def _context(node: SandboxNode) -> NodeContext:
     ctx = build_context(load_settings(node.home))
-    ctx.registry.refresh(force=True)  # type: ignore[attr-defined]
+    ctx.registry.refresh(force=True)
     return ctx
 
 

@@ -134,8 +134,17 @@ class StaticRegistry:
         self.catalogue = build_catalogue(manifests)
         self.index = CatalogueIndex.from_bytes(self.catalogue)
 
+    last_refresh = None
+    last_error = None
+
+    def refresh(self, force: bool = False) -> bool:
+        return self.index is not None
+
     def refresh_for_unknown_key(self, key_id: str) -> None:
         self.unknown_key_refreshes += 1
+
+    def stop(self, timeout: float = 5.0) -> None:
+        pass
 
 
 class TestNode:

@@ -27,9 +27,7 @@ def _context(home: str) -> NodeContext:
 
 
 def _close(ctx: NodeContext) -> None:
-    stop = getattr(ctx.registry, "stop", None)
-    if stop is not None:
-        stop()
+    ctx.registry.stop()
     ctx.audit.close()
 
 

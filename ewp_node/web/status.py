@@ -78,8 +78,7 @@ def summarize(ctx: NodeContext, now: datetime) -> StatusSummary:
     return StatusSummary(
         now=now, per_api=per_api, bars=bars, recent=recent, total=sum(count for *_, count in per_api),
         errors=sum(count for _, _, status, count in per_api if status >= 400),
-        registry_refresh=getattr(ctx.registry, "last_refresh", None),
-        registry_error=getattr(ctx.registry, "last_error", None))
+        registry_refresh=ctx.registry.last_refresh, registry_error=ctx.registry.last_error)
 
 
 def summary_text(ctx: NodeContext, summary: StatusSummary) -> str:

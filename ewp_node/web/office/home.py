@@ -23,5 +23,5 @@ def install(blueprint: Blueprint, ctx: NodeContext) -> None:
             "office/home.html", settings=ctx.settings,
             total=sum(count for *_, count in per_api),
             errors=sum(count for _, _, status, count in per_api if status >= 400),
-            registry_error=getattr(registry, "last_error", None), actions=actions,
+            registry_error=registry.last_error, actions=actions,
         )
