@@ -156,8 +156,9 @@ def _audit(ctx: NodeContext, state: middleware.RequestState, response: Response)
 def create_app(ctx: NodeContext) -> Flask:
     """The node's WSGI app for the services in ``ctx`` (tests build the context themselves)."""
     app = Flask("ewp_node")
-    # werkzeug answers a path with ``//`` by a redirect to the client's own Host header (an open redirect to
-    # any host): such paths are a 404 error-response instead. No rule ends with "/", so none redirects either.
+    # werkzeug answers a path with ``//``, or a path missing a rule's trailing "/", by a redirect to the client's
+    # own Host header (an open redirect to any host): such paths are a 404 error-response instead, and the one
+    # rule that ends with "/" (the console's home) also answers without it.
     app.url_map.merge_slashes = False
     app.config["MAX_CONTENT_LENGTH"] = ctx.settings.max_request_bytes
     app.extensions["ewp_node"] = ctx

@@ -12,7 +12,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ewp_node.api import ApiSpec, Endpoint, EwpRequest, Limit
-from ewp_node.handling import url_hei
+from ewp_node.handling import require_stats_portal, url_hei
 from ewp_node.iias import repository as repo
 from ewp_node.iias.build import build_get_response, build_index_response, build_stats_response
 from ewp_node.params import many, optional_one, parse_academic_year, parse_datetime
@@ -21,8 +21,6 @@ from ewp_node.xml.ns import IIAS_ENTRY
 MAX_IIA_IDS = 100
 #: Bound on the repeatable ``receiving_academic_year_id`` (the spec sets none; a year list is short).
 MAX_ACADEMIC_YEARS = 50
-#: The caller HEI of the EWP Stats Portal (DIGEST.md section 0, "Statistics endpoints").
-STATS_PORTAL_HEI = "stats.erasmuswithoutpaper.eu"
 
 API = ApiSpec(
     name="iias",
@@ -58,6 +56,6 @@ def index(request: EwpRequest) -> etree._Element:
 @API.endpoint("stats-url")
 def stats(request: EwpRequest) -> etree._Element:
     hei_id = url_hei(request)
-    request.caller.require(STATS_PORTAL_HEI)
+    require_stats_portal(request)
     with request.services.sessions() as session:
         return build_stats_response(repo.stats(session, hei_id))

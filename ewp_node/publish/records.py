@@ -17,7 +17,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-Record = dict[str, Any]
+from ewp_node.xml.build.common import Record
+
 #: The ``format`` value of an import document (docs/import-format.md).
 FORMAT = "ewp-node-publish/1"
 

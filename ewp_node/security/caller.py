@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ewp_node.errors import Forbidden
-
 
 @dataclass(frozen=True)
 class Caller:
@@ -21,17 +19,8 @@ class Caller:
     def anonymous(cls) -> Caller:
         return cls(key_id=None, hei_ids=frozenset())
 
-    @property
-    def is_anonymous(self) -> bool:
-        return self.key_id is None
-
     def covers(self, hei_id: str) -> bool:
         return hei_id in self.hei_ids
-
-    def require(self, hei_id: str) -> None:
-        """:raises Forbidden: unless the caller's key covers ``hei_id``."""
-        if hei_id not in self.hei_ids:
-            raise Forbidden(f"the calling key does not cover HEI {hei_id!r}")
 
     def intersection(self, hei_ids: frozenset[str] | set[str]) -> frozenset[str]:
         """The HEIs named in an object that this caller speaks for (empty means: not a party, 403)."""

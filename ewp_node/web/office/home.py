@@ -12,7 +12,7 @@ from ewp_node.store.audit import counts_by_api_and_status
 
 
 def install(blueprint: Blueprint, ctx: NodeContext) -> None:
-    @blueprint.get("/")
+    @blueprint.get("/", strict_slashes=False)  # "/office" too, never a redirect to the client's Host
     def home() -> str:
         now = datetime.now(UTC)
         with ctx.sessions() as session:
