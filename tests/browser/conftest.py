@@ -23,8 +23,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One browser per test module: Playwright's sync API keeps an asyncio loop running while it lives, so it
+    must be gone before later tests call ``asyncio.run``."""
     if not Path(CHROMIUM).is_file() and shutil.which("chromium") is None:
         pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (./dev test installs it as root)")
     try:

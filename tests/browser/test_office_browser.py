@@ -136,7 +136,8 @@ def test_a_student_answers_the_survey_on_a_phone_and_the_office_sees_it(console,
     office = context.new_page()
     _log_in(office, base, "victor")
     office.goto(f"{base}/office/indicators")
-    row = office.get_by_role("row").filter(has_text=incoming.receiving_academic_year_id)
+    survey = office.get_by_role("table").filter(has=office.get_by_role("columnheader", name="Would recommend"))
+    row = survey.get_by_role("row").filter(has_text=incoming.receiving_academic_year_id)
     assert "partner.example.eu" in row.inner_text() and "100 %" in row.inner_text()
 
 
