@@ -40,14 +40,15 @@ def cmd_init(args: argparse.Namespace) -> int:
         from ewp_node.context import build_context
         from ewp_node.publish.cli import load_demo_data
 
-        sessions, hei_id = build_context(settings).sessions, settings.heis[0].id
-        load_demo_data(sessions, hei_id, args.with_demo_data, settings.url("ewp/file", hei_id))
-        if args.demo_partner:
-            from ewp_node.iias.demo import load_demo_iias
-            from ewp_node.mobilities.demo import load_demo_mobilities
+        hei_id = settings.heis[0].id
+        with build_context(settings) as ctx:
+            load_demo_data(ctx.sessions, hei_id, args.with_demo_data, settings.url("ewp/file", hei_id))
+            if args.demo_partner:
+                from ewp_node.iias.demo import load_demo_iias
+                from ewp_node.mobilities.demo import load_demo_mobilities
 
-            load_demo_iias(sessions, hei_id, args.demo_partner)
-            load_demo_mobilities(sessions, hei_id, args.demo_partner)
+                load_demo_iias(ctx.sessions, hei_id, args.demo_partner)
+                load_demo_mobilities(ctx.sessions, hei_id, args.demo_partner)
     print(f"created node home {settings.home} for {settings.heis[0].id}; manifest at {settings.url('manifest.xml')}",
           file=sys.stderr)
     return 0

@@ -68,6 +68,17 @@ class NodeContext:
     #: Official schemas, when ``settings.specs_dir`` is set: every response is validated before it leaves.
     schemas: OfficialSchemas | None = None
 
+    def close(self) -> None:
+        """End of the node's life in this process: stop the registry refresh, flush the audit log."""
+        self.registry.stop()
+        self.audit.close()
+
+    def __enter__(self) -> NodeContext:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
 
 def journal_dir(settings: Settings) -> Path:
     """Where the audit journals of the node's processes live."""

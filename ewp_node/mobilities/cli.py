@@ -24,11 +24,8 @@ from ewp_node.mobilities.records import Direction, LaVersion, LearningAgreement,
 def _context(home: str) -> Iterator[NodeContext]:
     from ewp_node.context import build_context
 
-    ctx = build_context(load_settings(home))
-    try:
+    with build_context(load_settings(home)) as ctx:
         yield ctx
-    finally:
-        ctx.audit.close()
 
 
 def _find(ctx: NodeContext, omobility_id: str) -> LearningAgreement:

@@ -8,11 +8,14 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from ewp_node.config import load_settings
+
+if TYPE_CHECKING:
+    from ewp_node.context import NodeContext
 
 
 def load_demo_data(sessions: sessionmaker[Session], hei_id: str, dataset: str, file_api_url: str | None = None
@@ -29,24 +32,27 @@ def load_demo_data(sessions: sessionmaker[Session], hei_id: str, dataset: str, f
                     source=f"demo data {dataset!r}")
 
 
-def _context(home: str) -> Any:
+def _context(home: str) -> NodeContext:
     from ewp_node.context import build_context
 
     return build_context(load_settings(home))
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    with _context(args.home) as ctx:
+        return _import_files(ctx.sessions, ctx.settings.hei_ids, args.files, args.encoding)
+
+
+def _import_files(sessions: sessionmaker[Session], hei_ids: frozenset[str], files: list[str],
+                  encoding: str | None) -> int:
     from ewp_node.progress import progress_bar
     from ewp_node.publish.importer import ImportFailed, import_file
 
-    ctx = _context(args.home)
-    settings, sessions = ctx.settings, ctx.sessions
     status = 0
-    for name in args.files:
+    for name in files:
         try:
             with progress_bar(name) as progress:
-                report = import_file(sessions, Path(name), settings.hei_ids, progress=progress,
-                                     encoding=args.encoding)
+                report = import_file(sessions, Path(name), hei_ids, progress=progress, encoding=encoding)
         except ImportFailed as exc:
             if len(exc.problems) == 1:
                 print(f"ewp-node: error: {exc} (nothing imported)", file=sys.stderr)
@@ -64,12 +70,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     from ewp_node.publish.csv_catalogue import write_csv
     from ewp_node.publish.export import export_document
 
-    ctx = _context(args.home)
-    hei_id = args.hei or ctx.settings.heis[0].id
-    if hei_id not in ctx.settings.hei_ids:
-        raise UsageError(f"--hei {hei_id}: not covered by this node")
-    with ctx.sessions() as session:
-        document = export_document(session, hei_id)
+    with _context(args.home) as ctx:
+        hei_id = args.hei or ctx.settings.heis[0].id
+        if hei_id not in ctx.settings.hei_ids:
+            raise UsageError(f"--hei {hei_id}: not covered by this node")
+        with ctx.sessions() as session:
+            document = export_document(session, hei_id)
     if args.format == "csv":
         text, dropped = write_csv(hei_id, document.get("courses", []), delimiter=args.delimiter)
         if dropped:
@@ -98,8 +104,7 @@ def cmd_replicate(args: argparse.Namespace) -> int:
     from ewp_node.progress import progress_bar
     from ewp_node.publish.replicate import replicate_catalogue
 
-    ctx = _context(args.home)
-    with progress_bar(f"{args.hei} courses") as progress:
+    with _context(args.home) as ctx, progress_bar(f"{args.hei} courses") as progress:
         report = replicate_catalogue(ctx, args.hei, modified_since=args.modified_since, progress=progress)
     print(report.summary())
     for problem in report.skipped[:20]:

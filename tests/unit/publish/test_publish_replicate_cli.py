@@ -102,8 +102,16 @@ def home(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     upgrade_database(engine)
 
     class Ctx:
+        """The parts of a node context the commands use (store and settings), and its lifecycle."""
+
         def __init__(self, settings) -> None:  # type: ignore[no-untyped-def]
             self.settings, self.sessions = settings, session_factory(engine)
+
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            return self
+
+        def __exit__(self, *_) -> None:  # type: ignore[no-untyped-def]
+            pass
 
     monkeypatch.setattr(context, "build_context", Ctx)
     return tmp_path
