@@ -8,27 +8,11 @@ import pytest
 
 from ewp_node.mobilities import partner
 from ewp_node.mobilities.demo import load_demo_mobilities
-from ewp_node.office.accounts import add_user
 from ewp_node.office.mobilities import agreement
 from ewp_node.office.models import Role
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
 A, B = "uni-a.example.eu", "uni-b.example.eu"
-PASSWORD = "correct horse battery"
-
-
-def _console(app, ctx, name: str, role: Role):  # type: ignore[no-untyped-def]
-    with ctx.sessions.begin() as session:
-        add_user(session, name, PASSWORD, role)
-    client = app.test_client()
-    page = client.get("/office/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]  # type: ignore[index]
-    assert client.post("/office/login", data={"name": name, "password": PASSWORD, "csrf": csrf}).status_code == 302
-    return client
-
-
-def _csrf(client) -> str:  # type: ignore[no-untyped-def]
-    return re.search(r'name="csrf" value="([^"]+)"', client.get("/office/").get_data(as_text=True))[1]  # type: ignore[index]
 
 
 @pytest.fixture
@@ -56,37 +40,36 @@ def _outgoing_ids(ctx) -> list[str]:  # type: ignore[no-untyped-def]
                 and m.receiving.hei_id == B]
 
 
-def test_the_pipeline_shows_every_mobility_by_stage(pair_with_proposal) -> None:  # type: ignore[no-untyped-def]
+def test_the_pipeline_shows_every_mobility_by_stage(pair_with_proposal, console) -> None:  # type: ignore[no-untyped-def]
     pair, ids = pair_with_proposal
-    console = _console(pair.apps[pair.a.settings.host], pair.a, "olga", Role.VIEWER)
-    page = console.get("/office/mobilities").get_data(as_text=True)
+    viewer = console(pair.apps[pair.a.settings.host], pair.a, "olga", Role.VIEWER)
+    page = viewer.get("/office/mobilities").get_data(as_text=True)
     assert "LA proposed" in page and "LA approved" in page and page.count("/office/mobilities/uni-a.example.eu/") >= 3
-    indicators = console.get("/office/indicators").get_data(as_text=True)
+    indicators = viewer.get("/office/indicators").get_data(as_text=True)
     assert re.search(rf"<td>2026/2027</td><td>outgoing</td><td>{B}</td><td>3</td>", indicators)
     assert f"<tr><td>{B}</td><td>1</td><td>4.0</td><td>4.0</td></tr>" in indicators  # signed day 4, answered day 8
-    detail = console.get(f"/office/mobilities/{A}/{ids[0]}").get_data(as_text=True)
+    detail = viewer.get(f"/office/mobilities/{A}/{ids[0]}").get_data(as_text=True)
     assert "Version 1" in detail and "Approve the proposal" not in detail  # outgoing: B answers, not us
 
 
-def test_an_officer_approves_a_proposal_and_the_partner_sees_it(pair_with_proposal) -> None:  # type: ignore[no-untyped-def]
+def test_an_officer_approves_a_proposal_and_the_partner_sees_it(pair_with_proposal, console) -> None:  # type: ignore[no-untyped-def]
     pair, ids = pair_with_proposal
     app_b = pair.apps[pair.b.settings.host]
-    viewer = _console(app_b, pair.b, "victor", Role.VIEWER)
+    viewer = console(app_b, pair.b, "victor", Role.VIEWER)
     url = f"/office/mobilities/{A}/{ids[0]}/answer"
-    refused = viewer.post(url, data={"csrf": _csrf(viewer), "what": "la", "decision": "approve"})
-    assert refused.status_code == 403
-    officer = _console(app_b, pair.b, "olga", Role.OFFICER)
+    assert viewer.post(url, what="la", decision="approve").status_code == 403
+    officer = console(app_b, pair.b, "olga", Role.OFFICER)
     page = officer.get(f"/office/mobilities/{A}/{ids[0]}").get_data(as_text=True)
     assert "Approve the proposal" in page and "signed link to send to the student" in page
-    assert officer.post(url, data={"csrf": _csrf(officer), "what": "la", "decision": "reject"}).status_code == 400
-    done = officer.post(url, data={"csrf": _csrf(officer), "what": "la", "decision": "approve"})
+    assert officer.post(url, what="la", decision="reject").status_code == 400
+    done = officer.post(url, what="la", decision="approve")
     assert done.status_code == 200 and f"Sent to {A}: approved." in done.get_data(as_text=True)
     with pair.a.sessions() as session:
         at_a = agreement(session, A, ids[0], {A})
     assert at_a is not None and at_a.first_version is not None and at_a.changes_proposal is None
     assert at_a.first_version.receiving_signature is not None
     assert at_a.first_version.receiving_signature.signer_name == "olga"
-    again = officer.post(url, data={"csrf": _csrf(officer), "what": "la", "decision": "approve"})
+    again = officer.post(url, what="la", decision="approve")
     assert again.status_code == 409 and "Nothing was changed" in again.get_data(as_text=True)
     actions = officer.get("/office/").get_data(as_text=True)  # the console's action log names the user
     assert f"<td>olga</td><td>approve la</td><td>{A} {ids[0]}</td><td>approved</td>" in actions

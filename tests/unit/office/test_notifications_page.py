@@ -2,48 +2,36 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
 
 from ewp_node.cnr.outbox import OutboxRow, OutboxState, enqueue, get_entry
-from ewp_node.office.accounts import add_user
 from ewp_node.office.models import Role
 from ewp_node.store.base import utc_now
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashes")
-PASSWORD = "correct horse battery"
 
 
-def _login(node, name: str):  # type: ignore[no-untyped-def]
-    client = node.app.test_client()
-    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/office/login").get_data(as_text=True))[1]  # type: ignore[index]
-    assert client.post("/office/login", data={"name": name, "password": PASSWORD, "csrf": csrf}).status_code == 302
-    return client, re.search(r'name="csrf" value="([^"]+)"', client.get("/office/").get_data(as_text=True))[1]  # type: ignore[index]
-
-
-def test_an_officer_retries_a_failed_notification_and_brings_the_queue_forward(make_node) -> None:  # type: ignore[no-untyped-def]
+def test_an_officer_retries_a_failed_notification_and_brings_the_queue_forward(make_node, console) -> None:  # type: ignore[no-untyped-def]
     node = make_node()
     later = utc_now() + timedelta(hours=1)
     with node.ctx.sessions.begin() as session:
-        add_user(session, "olga", PASSWORD, Role.OFFICER)
-        add_user(session, "victor", PASSWORD, Role.VIEWER)
         failed, waiting = enqueue(session, "iia-cnr", owner_hei="uni-a.example.eu", partner_hei="partner.example.eu",
                                   object_ids=["iia-1", "iia-2"])
         session.execute(update(OutboxRow).where(OutboxRow.id == failed)
                         .values(state=OutboxState.FAILED, attempts=1, last_status=400, last_error="refused"))
         session.execute(update(OutboxRow).where(OutboxRow.id == waiting).values(next_attempt_at=later))
-    viewer, viewer_csrf = _login(node, "victor")
+    viewer = console(node.app, node.ctx, "victor", Role.VIEWER)
     page = viewer.get("/office/notifications").get_data(as_text=True)
     assert "iia-1" in page and "HTTP 400 refused" in page and "Retry" not in page
-    assert viewer.post(f"/office/notifications/{failed}/retry", data={"csrf": viewer_csrf}).status_code == 403
+    assert viewer.post(f"/office/notifications/{failed}/retry").status_code == 403
     assert "iia-2" not in viewer.get("/office/notifications?state=failed").get_data(as_text=True)
-    officer, csrf = _login(node, "olga")
+    officer = console(node.app, node.ctx, "olga", Role.OFFICER)
     assert "Retry" in officer.get("/office/notifications").get_data(as_text=True)
-    assert officer.post(f"/office/notifications/{failed}/retry", data={"csrf": csrf}).status_code == 302
-    assert officer.post("/office/notifications/send-now", data={"csrf": csrf}).status_code == 302
+    assert officer.post(f"/office/notifications/{failed}/retry").status_code == 302
+    assert officer.post("/office/notifications/send-now").status_code == 302
     with node.ctx.sessions() as session:
         retried, brought = get_entry(session, failed), get_entry(session, waiting)
     assert retried is not None and retried.state is OutboxState.PENDING
