@@ -32,8 +32,10 @@ def _close(ctx: NodeContext) -> None:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from ewp_node.cnr.periodic import Schedule
     from ewp_node.cnr.worker import build_worker
     from ewp_node.registry.fetch import RegistryClient
+    from ewp_node.store.base import utc_now
 
     ctx = _context(args.home)
     if isinstance(ctx.registry, RegistryClient):
@@ -48,10 +50,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
         thread.start()
     print(f"outbox worker running, {len(threads)} thread(s) {', '.join(w.worker_id for w in workers)} "
           f"(gives up after {ctx.settings.outbox_give_up_hours} h)", file=sys.stderr, flush=True)
+    schedule = Schedule(ctx.sessions, ctx.settings.hei_ids, utc_now())
     try:
         while not stop.wait(1.0):
             if args.parent and os.getppid() != args.parent:  # the serve process that started us is gone
                 stop.set()
+            schedule.run_due(utc_now())
     except KeyboardInterrupt:
         stop.set()
     finally:
