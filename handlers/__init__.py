@@ -13,6 +13,8 @@ from handlers import (
     file,
     imobilities,
     imobility_cnr,
+    imobility_tor_cnr,
+    imobility_tors,
     institutions,
     omobilities,
     omobility_cnr,
@@ -22,4 +24,5 @@ from handlers import (
 )
 
 ENABLED = (echo, institutions, ounits, courses, course_replication, factsheet, file,
-           omobilities, omobility_las, imobilities, omobility_cnr, omobility_la_cnr, imobility_cnr)
+           omobilities, omobility_las, imobilities, omobility_cnr, omobility_la_cnr, imobility_cnr,
+           imobility_tors, imobility_tor_cnr)

@@ -6,3 +6,4 @@ from ewp_node.cnr import outbox as cnr_outbox  # noqa: F401
 from ewp_node.mobilities import models as mobility_models  # noqa: F401
 from ewp_node.publish import models as publish_models  # noqa: F401
 from ewp_node.store import audit  # noqa: F401
+from ewp_node.tors import models as tor_models  # noqa: F401

@@ -69,3 +69,9 @@ OMOBILITY_LA_CNR_ENTRY = f"{GH}/ewp-specs-api-omobility-la-cnr/blob/stable-v1/ma
 def endpoint_ns(base: str, document: str) -> str:
     """The namespace of one endpoint document of an API whose XSDs live under ``endpoints/``."""
     return f"{base}/{document}.xsd"
+
+# Transcripts of records: IMobility ToRs v3 (ELMO 2.1.1) and its CNR v2, the network's newer majors.
+IMOBILITY_TORS = f"{GH}/ewp-specs-api-imobility-tors/blob/stable-v3/endpoints"
+IMOBILITY_TORS_ENTRY = f"{GH}/ewp-specs-api-imobility-tors/blob/stable-v3/manifest-entry.xsd"
+IMOBILITY_TOR_CNR = f"{GH}/ewp-specs-api-imobility-tor-cnr/tree/stable-v2"
+IMOBILITY_TOR_CNR_ENTRY = f"{GH}/ewp-specs-api-imobility-tor-cnr/blob/stable-v2/manifest-entry.xsd"

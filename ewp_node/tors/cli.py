@@ -1,0 +1,143 @@
+"""``ewp-node tor HOME import|list|show|fetch``: transcripts of records for the international office.
+
+``import FILE`` issues the transcripts of incoming students (docs/tor-import-format.md), all or nothing;
+``list`` and ``show ID`` show the transcripts received for our students, with the converted grades;
+``fetch --hei PARTNER --omobility ID`` fetches, checks and converts a partner's transcript now.
+Exit codes: 0 done, 1 refused (invalid file, not our mobility, partner failure, rejected transcript).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ewp_node.config import load_settings
+from ewp_node.context import NodeContext
+from ewp_node.tors.records import ReceivedTranscript
+
+
+@contextmanager
+def _context(home: str) -> Iterator[NodeContext]:
+    from ewp_node.context import build_context
+
+    ctx = build_context(load_settings(home))
+    try:
+        yield ctx
+    finally:
+        ctx.audit.close()
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from ewp_node.tors.importer import read_file
+    from ewp_node.tors.service import issue_transcripts
+
+    transcripts = read_file(Path(args.file))
+    with _context(args.home) as ctx:
+        issued = issue_transcripts(ctx, transcripts)
+    for transcript in issued:
+        print(f"issued the transcript of {transcript.omobility_id} ({transcript.sending_hei_id}); "
+              "its ToR CNR is queued")
+    return 0
+
+
+def _line(received: ReceivedTranscript) -> str:
+    if received.recognition is None:
+        what = f"REJECTED: {received.reason}"
+    else:
+        results = received.recognition.results
+        converted = sum(1 for r in results if r.home_grade is not None)
+        what = f"accepted: {len(results)} results, {converted} converted"
+        if received.recognition.missing:
+            what += f", {len(received.recognition.missing)} planned courses missing"
+    return (f"{received.id:5}  {received.received_at:%Y-%m-%d %H:%M}  {received.omobility_id}  "
+            f"{received.receiving_hei_id}  {what}")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from ewp_node.tors import repository as repo
+
+    with _context(args.home) as ctx, ctx.sessions() as session:
+        for received in repo.received(session, ctx.settings.hei_ids):
+            print(_line(received))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from ewp_node.tors import repository as repo
+
+    with _context(args.home) as ctx, ctx.sessions() as session:
+        found = repo.received_by_id(session, ctx.settings.hei_ids, args.id)
+    if found is None:
+        print(f"ewp-node tor show: no received transcript #{args.id}", file=sys.stderr)
+        return 1
+    received = found[0]
+    print(_line(received))
+    if received.recognition is not None:
+        for result in received.recognition.results:
+            planned = f"planned as {result.planned_as!r}" if result.planned_as else "not in the learning agreement"
+            home = result.home_grade or "-"
+            print(f"  {result.code:12} {result.title[:40]:40} {result.ects or '?':>4} ECTS  "
+                  f"{result.host_grade:>5} -> {home:>5}  {planned}")
+            print(f"      {result.explanation}")
+        for title in received.recognition.missing:
+            print(f"  MISSING: {title!r} was planned in the learning agreement but is not on the transcript")
+    return 0
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from ewp_node.client import EwpClient
+    from ewp_node.tors.conversion import load_policy
+    from ewp_node.tors.receive import Receiver, fetch_transcripts
+
+    with _context(args.home) as ctx:
+        receiver = Receiver(EwpClient(ctx), ctx.sessions, ctx.settings.hei_ids, load_policy(ctx.settings.home))
+        recorded = fetch_transcripts(receiver, args.hei, args.omobility)
+    if not recorded:
+        print(f"{args.hei} has no transcript of these mobilities of ours")
+    for received in recorded:
+        print(_line(received))
+    return 0 if recorded and all(r.recognition is not None for r in recorded) else 1
+
+
+def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """One error boundary for the expected failures: a message and exit code 1, nothing changed."""
+    from ewp_node.client import PartnerUnavailable
+    from ewp_node.security.errors import ResponseVerificationError
+    from ewp_node.tors.conversion import PolicyUnreadable
+    from ewp_node.tors.importer import TorImportFailed
+    from ewp_node.tors.receive import InvalidTorResponse
+    from ewp_node.tors.service import NotOurIncomingMobility
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return int(func(args))
+        except (TorImportFailed, NotOurIncomingMobility, PolicyUnreadable) as exc:
+            print(f"ewp-node tor {args.action}: {exc}", file=sys.stderr)
+        except (PartnerUnavailable, ResponseVerificationError, InvalidTorResponse) as exc:
+            print(f"ewp-node tor {args.action}: {type(exc).__name__}: {exc} (nothing changed)", file=sys.stderr)
+        return 1
+
+    return run
+
+
+def register(subparsers: Any) -> None:
+    """Add ``tor`` to the ``ewp-node`` command."""
+    p = subparsers.add_parser("tor", help="transcripts of records: import (ours), list/show/fetch (theirs)")
+    p.add_argument("home")
+    actions = p.add_subparsers(dest="action", required=True)
+    a = actions.add_parser("import", help="issue transcripts of incoming students (docs/tor-import-format.md)")
+    a.add_argument("file")
+    a.set_defaults(func=_guarded(cmd_import))
+    actions.add_parser("list", help="transcripts received for our students, one a line").set_defaults(
+        func=_guarded(cmd_list))
+    a = actions.add_parser("show", help="one received transcript with its converted grades")
+    a.add_argument("id", type=int)
+    a.set_defaults(func=_guarded(cmd_show))
+    a = actions.add_parser("fetch", help="fetch, verify and convert a partner's transcripts of our students now")
+    a.add_argument("--hei", required=True, help="the receiving HEI")
+    a.add_argument("--omobility", action="append", required=True, metavar="ID", help="repeatable")
+    a.set_defaults(func=_guarded(cmd_fetch))
