@@ -66,6 +66,7 @@ def percentage_weights(rows: Sequence[tuple[str, Decimal]]) -> list[tuple[str, i
 class ConversionOutcome:
     home_grade: str | None
     explanation: str
+    overlapping: tuple[str, ...] = ()
 
 
 def convert_result(policy: ConversionPolicy, grade: str, *, partner_hei: str, isced_code: str | None,
@@ -83,4 +84,5 @@ def convert_result(policy: ConversionPolicy, grade: str, *, partner_hei: str, is
     except GradeConversionError as exc:
         return ConversionOutcome(None, f"not converted: {exc}")
     return ConversionOutcome(conversion.target_grade,
-                             f"{conversion.explain()} (host table: {source if counts else 'configured'})")
+                             f"{conversion.explain()} (host table: {source if counts else 'configured'})",
+                             conversion.overlapping)

@@ -80,6 +80,7 @@ def _course(r: Reader, raw: Any) -> CourseResult:
     course = CourseResult(
         code=r.value(obj, "code", identifier, required=True), title=r.value(obj, "title", required=True),
         title_lang=r.value(obj, "title_lang", language) or "en",
+        grading_scheme=r.value(obj, "grading_scheme", identifier),
         isced_code=r.value(obj, "isced_code", _isced, required=True),
         ects=Decimal(r.value(obj, "ects", decimal, required=True)), result=r.value(obj, "result", required=True),
         passed=r.boolean(obj, "passed", True), distribution=distribution, term=_term(r, obj),
@@ -96,12 +97,20 @@ def _isced_table(r: Reader, raw: Any) -> tuple[str, tuple[GradeShare, ...]]:
     return r.value(obj, "isced_code", _isced, required=True), _distribution(r, obj, "distribution")
 
 
+def _scheme(r: Reader, raw: Any) -> tuple[str, str]:
+    obj = r.mapping(raw)
+    return r.value(obj, "id", identifier, required=True), r.value(obj, "description", required=True)
+
+
 def read_transcript(r: Reader, raw: Any) -> TranscriptInput:
     obj = r.mapping(raw)
-    with r.at("grading_scheme"):
-        scheme = r.mapping(obj.get("grading_scheme"))
-        scheme_id = r.value(scheme, "id", identifier, required=True)
-        scheme_description = r.value(scheme, "description", required=True)
+    schemes = tuple(r.each(obj, "grading_schemes", lambda item: _scheme(r, item), at_least=1))
+    courses = tuple(r.each(obj, "courses", lambda item: _course(r, item), at_least=1, at_most=MAX_COURSES))
+    with r.at("courses"):
+        known = {scheme_id for scheme_id, _ in schemes}
+        for course in courses:
+            if course.grading_scheme is not None and course.grading_scheme not in known:
+                r.fail(f"course {course.code}: grading scheme {course.grading_scheme!r} is not in grading_schemes")
     tables = tuple(r.each(obj, "isced_tables", lambda item: _isced_table(r, item)))
     with r.at("isced_tables"):
         codes = [code for code, _ in tables]
@@ -110,9 +119,7 @@ def read_transcript(r: Reader, raw: Any) -> TranscriptInput:
     return TranscriptInput(
         sending_hei_id=r.value(obj, "sending_hei_id", hei, required=True),
         omobility_id=r.value(obj, "omobility_id", identifier, required=True),
-        grading_scheme_id=scheme_id, grading_scheme_description=scheme_description,
-        courses=tuple(r.each(obj, "courses", lambda item: _course(r, item), at_least=1, at_most=MAX_COURSES)),
-        isced_tables=tables)
+        grading_schemes=schemes, courses=courses, isced_tables=tables)
 
 
 def read_document(document: Any) -> list[TranscriptInput]:

@@ -75,9 +75,10 @@ def transcript_elmo(transcript: TranscriptInput, mobility: Mobility, hei: HeiCon
     """The transcript as an ELMO model (unsigned)."""
     report = Report(
         issuer=_issuer(hei, issuer_url), issue_date=now,
-        learning_opportunities=tuple(_opportunity(c, transcript.grading_scheme_id) for c in transcript.courses),
-        grading_schemes=(GradingScheme(transcript.grading_scheme_id,
-                                       (Text(transcript.grading_scheme_description, "en"),)),))
+        learning_opportunities=tuple(_opportunity(c, c.grading_scheme or transcript.grading_schemes[0][0])
+                                     for c in transcript.courses),
+        grading_schemes=tuple(GradingScheme(scheme_id, (Text(description, "en"),))
+                              for scheme_id, description in transcript.grading_schemes))
     return Elmo(generated_date=now, learner=_learner(mobility), reports=(report,))
 
 

@@ -126,7 +126,7 @@ def recognize(elmo: Elmo, fetched: FetchedTor, policy: ConversionPolicy, partner
                     code=opportunity.code("local") or opportunity.code("ewp-los-id") or "",
                     title=opportunity.titles[0].value, ects=format(instance.ects, "f") if instance.ects else None,
                     host_grade=instance.result_label, passed=instance.status != "failed",
-                    home_grade=outcome.home_grade, explanation=outcome.explanation,
+                    home_grade=outcome.home_grade, explanation=outcome.explanation, overlapping=outcome.overlapping,
                     planned_as=component.title if component else None))
     return Recognition(tuple(results), tuple(c.title for c in studied if id(c) not in matched))
 

@@ -38,6 +38,8 @@ class CourseResult:
     term: Term
     date: date
     title_lang: str = "en"
+    #: The ``localId`` of its grading scheme (None: the transcript's first one).
+    grading_scheme: str | None = None
     los_id: str | None = None
     loi_id: str | None = None
     language: str | None = None
@@ -49,8 +51,8 @@ class TranscriptInput:
 
     sending_hei_id: str
     omobility_id: str
-    grading_scheme_id: str
-    grading_scheme_description: str
+    #: ``(localId, description)`` of each grading scheme the courses use, the default one first.
+    grading_schemes: tuple[tuple[str, str], ...]
     courses: tuple[CourseResult, ...]
     #: Per ISCED code, the reference group's grades (the ToR ``gradeConversionTable``); when absent for a
     #: code, the cohorts of the transcript's courses in that code are summed.
@@ -88,6 +90,8 @@ class ConvertedResult:
     passed: bool
     home_grade: str | None
     explanation: str
+    #: Every home grade the host grade's interval overlaps (what the EGRACONS tool shows next to it).
+    overlapping: tuple[str, ...] = ()
     #: The LA component this course was planned as (its title), or None when it was not planned.
     planned_as: str | None = None
 

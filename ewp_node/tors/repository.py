@@ -73,12 +73,14 @@ def issued_index(session: Session, receiving_heis: Collection[str], sending_heis
 def _recognition(data: dict[str, Any] | None) -> Recognition | None:
     if data is None:
         return None
-    return Recognition(results=tuple(ConvertedResult(**result) for result in data["results"]),
+    return Recognition(results=tuple(ConvertedResult(**{**result, "overlapping": tuple(result["overlapping"])})
+                                     for result in data["results"]),
                        missing=tuple(data["missing"]))
 
 
 def recognition_data(recognition: Recognition) -> dict[str, Any]:
-    return {"results": [vars(result) for result in recognition.results], "missing": list(recognition.missing)}
+    return {"results": [{**vars(result), "overlapping": list(result.overlapping)} for result in recognition.results],
+            "missing": list(recognition.missing)}
 
 
 def _received(row: ReceivedTranscriptRow) -> ReceivedTranscript:

@@ -43,7 +43,7 @@ def tor_document(sending: str, omobility_id: str, courses: list[dict[str, Any]],
                  scheme: str = "IT-18-30") -> dict[str, Any]:
     return {"format": FORMAT, "transcripts": [{
         "sending_hei_id": sending, "omobility_id": omobility_id,
-        "grading_scheme": {"id": scheme, "description": f"The {scheme} scale, best grade first"},
+        "grading_schemes": [{"id": scheme, "description": f"The {scheme} scale, best grade first"}],
         "courses": courses}]}
 
 
