@@ -74,7 +74,15 @@ class EwpRequest:
         return frozenset({self.url_hei}) if self.url_hei else self.ctx.settings.hei_ids
 
 
-View = Callable[[EwpRequest], etree._Element | FileBody]
+@dataclass(frozen=True)
+class XmlBody:
+    """An XML answer already serialised (UTF-8, with its declaration): documents signed elsewhere are spliced
+    into it byte for byte. Validated like any XML answer when the official schemas are loaded."""
+
+    content: bytes
+
+
+View = Callable[[EwpRequest], etree._Element | FileBody | XmlBody]
 
 
 @dataclass(frozen=True)

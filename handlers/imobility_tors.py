@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ewp_node.api import ApiSpec, Endpoint, EwpRequest, Limit
+from ewp_node.api import ApiSpec, Endpoint, EwpRequest, Limit, XmlBody
 from ewp_node.params import many, optional_one, parse_datetime, required_one
 from ewp_node.tors import repository as repo
 from ewp_node.tors.build import build_tors_get, build_tors_index
@@ -37,12 +37,12 @@ def _receiving_heis(request: EwpRequest) -> frozenset[str]:
 
 
 @API.endpoint("get-url")
-def get(request: EwpRequest) -> etree._Element:
+def get(request: EwpRequest) -> XmlBody:
     receiving = _receiving_heis(request)
     ids = omobility_ids(request, API)
     with request.ctx.sessions() as session:
         transcripts = repo.issued_by_ids(session, receiving, request.caller.hei_ids, ids) if receiving else []
-    return build_tors_get(transcripts)
+    return XmlBody(build_tors_get(transcripts))
 
 
 @API.endpoint("index-url")

@@ -1,28 +1,30 @@
 """XML of IMobility ToRs v3: the get and index responses, and reading a get response as a partner's client.
 
-Each ``<elmo>`` is inserted as its signed bytes were parsed: the response root declares only its own default
-namespace, which ``<elmo>`` overrides with the ELMO one, and the signature's ``ds`` prefix is declared on
-``<Signature>`` itself. So a client that cuts ``<elmo>`` out of the response gets back exactly the signed
-document, with no namespace declaration added that would break the digest.
+Each ``<elmo>`` is spliced into the get response byte for byte, as it was signed (no parse, no re-serialisation).
+The response root declares only its own default namespace, which ``<elmo>`` overrides with the ELMO one, and
+the signature's ``ds`` prefix is declared on ``<Signature>`` itself: a client that cuts ``<elmo>`` out of the
+response gets back exactly the signed document, with no namespace declaration added that would break the
+digest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from lxml import etree
 
 from ewp_node.elmo.model import NAMESPACES
-from ewp_node.tors.issue import ELMO_VERSION
+from ewp_node.responses import serialize
+from ewp_node.tors.issue import ELMO_VERSION, IscedTables
 from ewp_node.tors.records import IssuedTranscript
 from ewp_node.xml.ns import IMOBILITY_TORS, endpoint_ns, q
-from ewp_node.xml.parse import parse_xml
 
 TORS_GET = endpoint_ns(IMOBILITY_TORS, "get-response")
 TORS_INDEX = endpoint_ns(IMOBILITY_TORS, "index-response")
 ELMO_NS = NAMESPACES[ELMO_VERSION]
+_ELMO_SLOT = f'<elmo xmlns="{ELMO_NS}"/>'.encode()
 
 
 def _sub(parent: etree._Element, local: str, text: str | None = None) -> etree._Element:
@@ -35,21 +37,40 @@ def _tor(parent: etree._Element, transcript: IssuedTranscript) -> None:
     tor = _sub(parent, "tor")
     _sub(tor, "omobility-id", transcript.omobility_id)
     _sub(tor, "receiving-academic-year-id", transcript.receiving_academic_year_id)
-    tor.append(parse_xml(transcript.elmo))
-    if transcript.isced_tables:
-        table = _sub(tor, "gradeConversionTable")
-        for code, rows in transcript.isced_tables:
-            isced = _sub(table, "iscedTable")
-            isced.set("iscedCode", code)
-            for label, percentage in rows:
-                etree.SubElement(isced, q(TORS_GET, "gradeFrequency"), label=label, percentage=format(percentage, "f"))
+    etree.SubElement(tor, q(ELMO_NS, "elmo"), nsmap={None: ELMO_NS})  # the slot of the signed document
 
 
-def build_tors_get(transcripts: Iterable[IssuedTranscript]) -> etree._Element:
+def build_conversion_table(tables: IscedTables) -> bytes:
+    """The ToR's ``<gradeConversionTable>``, serialised once when the transcript is issued (empty: none)."""
+    if not tables:
+        return b""
+    table = etree.Element(q(TORS_GET, "gradeConversionTable"), nsmap={None: TORS_GET})
+    for code, rows in tables:
+        isced = _sub(table, "iscedTable")
+        isced.set("iscedCode", code)
+        for label, percentage in rows:
+            etree.SubElement(isced, q(TORS_GET, "gradeFrequency"), label=label, percentage=format(percentage, "f"))
+    return etree.tostring(table)
+
+
+def _without_declaration(document: bytes) -> memoryview:
+    """The document from its root element on (a view: 4 MB of transcripts are not copied twice)."""
+    start = document.index(b"<", document.index(b"?>")) if document.startswith(b"<?xml") else 0
+    return memoryview(document)[start:]
+
+
+def build_tors_get(transcripts: Sequence[IssuedTranscript]) -> bytes:
+    """The get response, serialised, each transcript's signed ``<elmo>`` (and its conversion table) in its slot."""
     root = etree.Element(q(TORS_GET, "imobility-tors-get-response"), nsmap={None: TORS_GET})
     for transcript in transcripts:
         _tor(root, transcript)
-    return root
+    parts = serialize(root).split(_ELMO_SLOT)
+    if len(parts) != len(transcripts) + 1:
+        raise AssertionError("an ELMO slot is missing from the serialised skeleton")
+    spliced: list[bytes | memoryview] = [parts[0]]
+    for transcript, rest in zip(transcripts, parts[1:], strict=True):
+        spliced += [_without_declaration(transcript.elmo), transcript.conversion_table, rest]
+    return b"".join(spliced)
 
 
 def build_tors_index(omobility_ids: Iterable[str]) -> etree._Element:

@@ -29,8 +29,8 @@ class IssuedTranscriptRow(Base):
     receiving_academic_year_id: Mapped[str] = mapped_column(String(9))
     #: The signed ``<elmo>`` document, exactly the bytes the signature covers.
     elmo: Mapped[bytes] = mapped_column(LargeBinary)
-    #: ``{"0421": [["30L", "2.9268"], ...]}`` (percentages as decimal strings, labels best first).
-    isced_tables: Mapped[dict[str, list[list[str]]]] = mapped_column(JSON)
+    #: The ``<gradeConversionTable>`` element as served (empty: none).
+    conversion_table: Mapped[bytes] = mapped_column(LargeBinary)
     issued_at: Mapped[datetime]
     modified_at: Mapped[datetime]
 

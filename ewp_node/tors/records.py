@@ -68,8 +68,8 @@ class IssuedTranscript:
     omobility_id: str
     receiving_academic_year_id: str
     elmo: bytes
-    #: ISCED code -> ``(label, percentage)`` rows, the ToR's ``gradeConversionTable``.
-    isced_tables: tuple[tuple[str, tuple[tuple[str, Decimal], ...]], ...]
+    #: The ToR's ``<gradeConversionTable>`` as served (one ``iscedTable`` per ISCED code), or empty.
+    conversion_table: bytes
     issued_at: datetime
     modified_at: datetime
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -22,11 +21,9 @@ from ewp_node.tors.records import (
 
 
 def _issued(row: Row[Any] | IssuedTranscriptRow) -> IssuedTranscript:
-    tables = tuple((code, tuple((label, Decimal(pct)) for label, pct in rows))
-                   for code, rows in row.isced_tables.items())
     return IssuedTranscript(receiving_hei_id=row.receiving_hei_id, sending_hei_id=row.sending_hei_id,
                             omobility_id=row.omobility_id, receiving_academic_year_id=row.receiving_academic_year_id,
-                            elmo=row.elmo, isced_tables=tables, issued_at=row.issued_at,
+                            elmo=row.elmo, conversion_table=row.conversion_table, issued_at=row.issued_at,
                             modified_at=row.modified_at)
 
 
@@ -42,8 +39,7 @@ def save_issued(session: Session, transcript: IssuedTranscript) -> None:
     row.receiving_hei_id = transcript.receiving_hei_id
     row.receiving_academic_year_id = transcript.receiving_academic_year_id
     row.elmo = transcript.elmo
-    row.isced_tables = {code: [[label, format(pct, "f")] for label, pct in rows]
-                        for code, rows in transcript.isced_tables}
+    row.conversion_table = transcript.conversion_table
     row.modified_at = transcript.modified_at
 
 

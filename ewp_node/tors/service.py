@@ -14,6 +14,7 @@ from ewp_node.context import NodeContext
 from ewp_node.mobilities import repository as mobility_repo
 from ewp_node.mobilities.records import Direction
 from ewp_node.tors import repository as repo
+from ewp_node.tors.build import build_conversion_table
 from ewp_node.tors.issue import isced_tables, sign_transcript, transcript_elmo
 from ewp_node.tors.records import IssuedTranscript, TranscriptInput
 
@@ -47,7 +48,8 @@ def issue_transcripts(ctx: NodeContext, transcripts: Sequence[TranscriptInput],
             record = IssuedTranscript(
                 receiving_hei_id=hei.id, sending_hei_id=transcript.sending_hei_id,
                 omobility_id=transcript.omobility_id, receiving_academic_year_id=mobility.receiving_academic_year_id,
-                elmo=sign_transcript(elmo, ctx.server_key, hei.id, now), isced_tables=isced_tables(transcript),
+                elmo=sign_transcript(elmo, ctx.server_key, hei.id, now),
+                conversion_table=build_conversion_table(isced_tables(transcript)),
                 issued_at=now, modified_at=now)
             repo.save_issued(session, record)
             enqueue(session, TOR_CNR, owner_hei=hei.id, partner_hei=transcript.sending_hei_id,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 from sqlalchemy import func, select
 
 from ewp_node.cli import main
@@ -57,8 +58,9 @@ def test_an_imported_transcript_is_signed_valid_elmo_with_its_cnr_queued(
     assert first.instance.result_distribution is not None
     assert first.instance.result_distribution.pairs() == [(c["label"], c["count"]) for c in courses[0]["distribution"]]
     assert report.grading_scheme("IT-18-30") is not None
-    [(code, rows)] = issued.isced_tables
-    assert code == "0421" and rows[0] == ("30L", Decimal("2.9268"))  # 60 of 2050
+    [table] = etree.fromstring(issued.conversion_table)
+    assert table.get("iscedCode") == "0421"
+    assert (table[0].get("label"), Decimal(table[0].get("percentage"))) == ("30L", Decimal("2.9268"))  # 60 of 2050
     with node.ctx.sessions() as session:
         [cnr] = session.scalars(select(OutboxRow)).all()
     assert (cnr.kind, cnr.owner_hei, cnr.partner_hei, cnr.object_id) == (TOR_CNR, RECEIVING, SENDING,
