@@ -20,6 +20,7 @@ from ewp_node.mobilities import repository as repo
 from ewp_node.mobilities import service
 from ewp_node.mobilities.build import build_las_get, build_las_index, build_las_stats, build_las_update_response
 from ewp_node.mobilities.parse import parse_la_update
+from ewp_node.mobilities.records import Direction
 from ewp_node.params import many, optional_one
 from ewp_node.xml.ns import OMOBILITY_LAS_ENTRY
 from handlers.mobility_rules import MAX_OMOBILITY_IDS, index_filter, omobility_ids, parsed_body, refused_changes
@@ -73,4 +74,4 @@ def update(request: EwpRequest) -> etree._Element:
 def stats(request: EwpRequest) -> etree._Element:
     require_stats_portal(request)
     with request.ctx.sessions() as session:
-        return build_las_stats(repo.outgoing_la_stats(session, request.served_heis()))
+        return build_las_stats(repo.la_stats(session, request.served_heis(), Direction.OUTGOING))

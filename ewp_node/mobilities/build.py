@@ -28,6 +28,7 @@ from ewp_node.xml.ns import (
     COMMON,
     IMOBILITIES,
     OMOBILITIES,
+    OMOBILITY_LA_CNR,
     OMOBILITY_LAS,
     PHONE,
     TERM_V2,
@@ -46,6 +47,7 @@ LAS_INDEX = endpoint_ns(OMOBILITY_LAS, "index-response")
 LAS_UPDATE_REQUEST = endpoint_ns(OMOBILITY_LAS, "update-request")
 LAS_UPDATE_RESPONSE = endpoint_ns(OMOBILITY_LAS, "update-response")
 LAS_STATS = endpoint_ns(OMOBILITY_LAS, "stats-response")
+LA_CNR_STATS = endpoint_ns(f"{OMOBILITY_LA_CNR}/endpoints", "stats-response")
 
 
 def _root(namespace: str, local: str, **extra: str) -> etree._Element:
@@ -303,23 +305,37 @@ def build_las_update_request(sending_hei_id: str, omobility_id: str, proposal_id
     return root
 
 
-_STATS_FIELDS = (("la-outgoing-total", "total"), ("la-outgoing-not-modified-after-approval",
-                                                   "not_modified_after_approval"),
-                 ("la-outgoing-modified-after-approval", "modified_after_approval"),
-                 ("la-outgoing-latest-version-approved", "latest_approved"),
-                 ("la-outgoing-latest-version-rejected", "latest_rejected"),
-                 ("la-outgoing-latest-version-awaiting", "latest_awaiting"))
+_OUTGOING_STATS = (("la-outgoing-total", "total"),
+                   ("la-outgoing-not-modified-after-approval", "not_modified_after_approval"),
+                   ("la-outgoing-modified-after-approval", "modified_after_approval"),
+                   ("la-outgoing-latest-version-approved", "latest_approved"),
+                   ("la-outgoing-latest-version-rejected", "latest_rejected"),
+                   ("la-outgoing-latest-version-awaiting", "latest_awaiting"))
+_INCOMING_STATS = (("la-incoming-total", "total"), ("la-incoming-some-version-approved", "some_version_approved"),
+                   ("la-incoming-latest-version-approved", "latest_approved"),
+                   ("la-incoming-latest-version-rejected", "latest_rejected"),
+                   ("la-incoming-latest-version-awaiting", "latest_awaiting"))
+
+
+def _stats(namespace: str, local: str, fields: tuple[tuple[str, str], ...], rows: Iterable[LaYearStats]
+           ) -> etree._Element:
+    root = _root(namespace, local)
+    for row in rows:
+        el = etree.SubElement(root, q(namespace, "academic-year-la-stats"))
+        add_text(el, q(namespace, "receiving-academic-year-id"), row.receiving_academic_year_id)
+        for element, attribute in fields:
+            add_text(el, q(namespace, element), getattr(row, attribute))
+    return root
 
 
 def build_las_stats(rows: Iterable[LaYearStats]) -> etree._Element:
-    ns = LAS_STATS
-    root = _root(ns, "las-outgoing-stats-response")
-    for row in rows:
-        el = etree.SubElement(root, q(ns, "academic-year-la-stats"))
-        add_text(el, q(ns, "receiving-academic-year-id"), row.receiving_academic_year_id)
-        for local, attribute in _STATS_FIELDS:
-            add_text(el, q(ns, local), getattr(row, attribute))
-    return root
+    """OMobility LAs ``stats``: the LAs we send."""
+    return _stats(LAS_STATS, "las-outgoing-stats-response", _OUTGOING_STATS, rows)
+
+
+def build_las_incoming_stats(rows: Iterable[LaYearStats]) -> etree._Element:
+    """OMobility LA CNR ``stats``: the LAs of the students we receive."""
+    return _stats(LA_CNR_STATS, "las-incoming-stats-response", _INCOMING_STATS, rows)
 
 
 # -- CNR responses --------------------------------------------------------------------------------------------------

@@ -115,10 +115,10 @@ def _party(r: Reader, obj: Record, key: str) -> Party:
 def _student(r: Reader, obj: Record) -> Student:
     with r.at("student"):
         raw = r.mapping(obj.get("student"))
-        birth = _date(r, raw, "birth_date", required=True)
+        birth = date.fromisoformat(r.value(raw, "birth_date", iso_date, required=True))
         return Student(given_names=r.value(raw, "given_names", required=True),
                        family_name=r.value(raw, "family_name", required=True),
-                       global_id=r.value(raw, "global_id", _esi, required=True), birth_date=birth or date.min,
+                       global_id=r.value(raw, "global_id", _esi, required=True), birth_date=birth,
                        citizenship=r.value(raw, "citizenship", country, required=True),
                        gender=r.value(raw, "gender", one_of(GENDERS), required=True),
                        email=r.value(raw, "email", email, required=True))

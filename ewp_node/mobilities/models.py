@@ -22,7 +22,7 @@ class MobilityRow(Base):
     __tablename__ = "mob_mobilities"
     __table_args__ = (
         UniqueConstraint("sending_hei_id", "omobility_id"),
-        Index("ix_mob_mobilities_receiving", "receiving_hei_id", "direction"),
+        Index("ix_mob_mobilities_receiving", "receiving_hei_id", "direction", "omobility_id"),
         Index("ix_mob_mobilities_modified", "sending_hei_id", "modified_at"),
     )
 

@@ -155,7 +155,12 @@ def answer_proposal(client: EwpClient, sessions: sessionmaker[Session], partner_
     _refreshed_on_conflict(response.status, lambda: fetch_las(client, sessions, partner_hei_id, our_heis,
                                                               [omobility_id]),
                            f"the LA proposal of {partner_hei_id} for {omobility_id!r}")
-    return service.answer_la_proposal(sessions, {partner_hei_id}, our_heis, decision, Direction.INCOMING)
+    try:
+        return service.answer_la_proposal(sessions, {partner_hei_id}, our_heis, decision, Direction.INCOMING)
+    except service.MobilityError:
+        # The partner took our answer, but a follow-up fetch refreshed our copy meanwhile: read it again.
+        fetch_las(client, sessions, partner_hei_id, our_heis, [omobility_id])
+        return ProposalState.APPROVED if comment is None else ProposalState.COMMENTED
 
 
 __all__ = ["FetchFailed", "InvalidDocument", "answer_proposal", "decide_nomination", "fetch_arrivals", "fetch_las",

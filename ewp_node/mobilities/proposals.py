@@ -112,7 +112,7 @@ def read_proposal(r: Reader, document: Any, titles: Callable[[str | None, str | 
         try:
             student = read_signature(r, obj, "student_signature", named=False)
             sending = read_signature(r, obj, "sending_signature", named=True)
-        except _Skip:
+        except _Skip:  # already reported: r.check() below raises
             student = sending = Signature(datetime.min)
         if not components:
             with r.at("components"):

@@ -221,10 +221,11 @@ class LearningAgreement:
 
 @dataclass(frozen=True)
 class LaYearStats:
-    """One row of the outgoing LA statistics (OMobility LAs ``stats``)."""
+    """One row of the LA statistics: outgoing (OMobility LAs ``stats``) or incoming (OMobility LA CNR ``stats``)."""
 
     receiving_academic_year_id: str
     total: int = 0
+    some_version_approved: int = 0
     not_modified_after_approval: int = 0
     modified_after_approval: int = 0
     latest_approved: int = 0

@@ -254,10 +254,11 @@ def list_mobilities(session: Session, hei_ids: Collection[str]) -> list[Mobility
 
 
 def _year_stats(year: str, las: list[LearningAgreement]) -> LaYearStats:
-    counts = dict.fromkeys(("not_modified", "modified", "approved", "rejected", "awaiting"), 0)
+    counts = dict.fromkeys(("some", "not_modified", "modified", "approved", "rejected", "awaiting"), 0)
     for la in las:
         put = [v for v in la.versions if v.state is not ProposalState.SUPERSEDED]
         approved_at = [i for i, v in enumerate(put) if v.state is ProposalState.APPROVED]
+        counts["some"] += bool(approved_at)
         if len(approved_at) == 1 and approved_at[0] == len(put) - 1:
             counts["not_modified"] += 1
         elif approved_at and approved_at[0] < len(put) - 1:
@@ -267,15 +268,18 @@ def _year_stats(year: str, las: list[LearningAgreement]) -> LaYearStats:
             key = {ProposalState.APPROVED: "approved", ProposalState.COMMENTED: "rejected",
                    ProposalState.PENDING: "awaiting"}[latest.state]
             counts[key] += 1
-    return LaYearStats(year, total=len(las), not_modified_after_approval=counts["not_modified"],
+    return LaYearStats(year, total=len(las), some_version_approved=counts["some"],
+                       not_modified_after_approval=counts["not_modified"],
                        modified_after_approval=counts["modified"], latest_approved=counts["approved"],
                        latest_rejected=counts["rejected"], latest_awaiting=counts["awaiting"])
 
 
-def outgoing_la_stats(session: Session, sending_heis: Collection[str]) -> list[LaYearStats]:
-    """Outgoing LA counts per receiving academic year (from 2021/2022 on), oldest year first."""
-    query = (select(MobilityRow).where(MobilityRow.direction == Direction.OUTGOING.value,
-                                       MobilityRow.sending_hei_id.in_(sending_heis), MobilityRow.versions.any())
+def la_stats(session: Session, our_heis: Collection[str], direction: Direction) -> list[LaYearStats]:
+    """LA counts per receiving academic year (from 2021/2022 on), oldest year first: of the LAs our HEIs send
+    (outgoing) or of our copies of the LAs of students they receive (incoming)."""
+    ours = MobilityRow.sending_hei_id if direction is Direction.OUTGOING else MobilityRow.receiving_hei_id
+    query = (select(MobilityRow).where(MobilityRow.direction == direction.value, ours.in_(our_heis),
+                                       MobilityRow.versions.any())
              .options(selectinload(MobilityRow.versions).selectinload(LaVersionRow.components)))
     by_year: dict[str, list[LearningAgreement]] = {}
     for row in session.scalars(query).all():

@@ -259,8 +259,18 @@ def _receive(sessions: sessionmaker[Session], document: Document, partner_hei_id
             mobility = _their_mobility(session, replace(mobility, direction=Direction.INCOMING))
             store_partner_copy(session, document, partner_hei_id, mobility, raw)
             save_mobility(session, mobility, la.versions)
+            if document is Document.LA and la.changes_proposal is None:
+                _withdraw_pending(session, mobility)
             stored += 1
     return stored
+
+
+def _withdraw_pending(session: Session, mobility: Mobility) -> None:
+    """The partner no longer shows a proposal: one we still hold as pending was answered or replaced."""
+    row = repo.find(session, mobility.sending.hei_id, mobility.omobility_id)
+    for version in row.versions if row is not None else ():
+        if version.state == ProposalState.PENDING.value:
+            version.state = ProposalState.SUPERSEDED.value
 
 
 def receive_partner_las(sessions: sessionmaker[Session], partner_hei_id: str, our_heis: Collection[str],

@@ -4,6 +4,7 @@ XSDs by the node itself (``settings.specs_dir``) and again here."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -11,6 +12,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from ewp_node.cnr.outbox import OutboxRow
+from ewp_node.mobilities import service
 from ewp_node.mobilities.build import (
     IMOBILITIES_GET,
     LAS_GET,
@@ -23,7 +25,7 @@ from ewp_node.mobilities.build import (
     build_omobilities_update_request,
 )
 from ewp_node.mobilities.demo import demo_mobilities
-from ewp_node.mobilities.records import Direction, ProposalState, Signature
+from ewp_node.mobilities.records import Direction, LearningAgreement, ProposalState, Signature
 from ewp_node.responses import serialize
 from ewp_node.xml.ns import q
 
@@ -123,6 +125,7 @@ def test_other_participants_see_nothing(mobility_node, validate_official):  # ty
     _error(_xml_post(other, "/ewp/omobilities/update", serialize(build_omobilities_update_request(
         mobility.omobility_id, mobility.nomination.proposal_id))), 400, "no outgoing mobility", validate_official)
     _error(other.call("GET", "/ewp/omobility-las/stats"), 403, "Stats Portal", validate_official)
+    _error(other.call("POST", "/ewp/omobility-la-cnr/stats"), 403, "Stats Portal", validate_official)
 
 
 # -- OMobilities v3 update (OV1-OV6) -------------------------------------------------------------------------------
@@ -262,11 +265,17 @@ def test_las_comment(node, validate_official):  # type: ignore[no-untyped-def]
 
 def test_las_stats_for_the_stats_portal_only(mobility_node, validate_official):  # type: ignore[no-untyped-def]
     portal = mobility_node(partner_heis=(STATS_HEI,))
+    mobility, versions = outgoing_with(ProposalState.APPROVED)
+    theirs = replace(mobility, omobility_id="their-1", sending=replace(mobility.sending, hei_id=PARTNER_HEI),
+                     receiving=replace(mobility.receiving, hei_id=HEI))
+    service.receive_partner_las(portal.ctx.sessions, PARTNER_HEI, {HEI},
+                                [(LearningAgreement(theirs, versions), b"<la/>")])
     for method in METHODS:
-        root = _ok(portal.call(method, "/ewp/omobility-las/stats"), validate_official)
-        [year] = root
+        [year] = _ok(portal.call(method, "/ewp/omobility-las/stats"), validate_official)
         assert [el.text for el in year] == ["2026/2027", "3", "1", "0", "1", "0", "2"]
         assert year.tag == q(LAS_STATS, "academic-year-la-stats")
+        [year] = _ok(portal.call(method, "/ewp/omobility-la-cnr/stats"), validate_official)
+        assert [el.text for el in year] == ["2026/2027", "1", "1", "1", "0", "0"]
 
 
 # -- IMobilities v2 get (IM1' + template 2.1 without hei) -----------------------------------------------------------

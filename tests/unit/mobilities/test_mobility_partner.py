@@ -64,3 +64,38 @@ def test_fetch_approve_and_a_stale_proposal(make_pair) -> None:  # type: ignore[
     assert latest is not None and (latest.proposal_id, latest.comment) == (newest, "one course is full")
     with pytest.raises(service.UnknownMobility):  # nothing pending any more
         answer_proposal(client, pair.b.sessions, A, {B}, omobility_id, SIGNER)
+
+
+class _RefreshingClient:
+    """A client whose LA update is followed, before we record it, by a concurrent follow-up fetch (the
+    worker handling the partner's CNR about that very approval)."""
+
+    def __init__(self, client, sessions) -> None:  # type: ignore[no-untyped-def]
+        self.client, self.sessions = client, sessions
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.client, name)
+
+    def call(self, hei_id, api, endpoint="url", params=(), **kwargs):  # type: ignore[no-untyped-def]
+        response = self.client.call(hei_id, api, endpoint, params, **kwargs)
+        if endpoint == "update-url":
+            with self.sessions() as session:
+                ids = [m.omobility_id for m in repo.list_mobilities(session, {B}) if m.sending.hei_id == A]
+            fetch_las(self.client, self.sessions, A, {B}, ids)
+        return response
+
+
+@pytest.mark.parametrize("comment", [None, "one course is full"])
+def test_an_answer_raced_by_a_refresh_still_counts(make_pair, comment) -> None:  # type: ignore[no-untyped-def]
+    pair = make_pair()
+    load_demo_mobilities(pair.a.sessions, A, B)
+    mobility, (proposal,) = next((m, v) for m, v in demo_mobilities(A, B) if v and v[0].state is ProposalState.PENDING)
+    client = pair.client(pair.b)
+    fetch_las(client, pair.b.sessions, A, {B}, [mobility.omobility_id])
+    racing = _RefreshingClient(client, pair.b.sessions)
+    expected = ProposalState.APPROVED if comment is None else ProposalState.COMMENTED
+    assert answer_proposal(racing, pair.b.sessions, A, {B}, mobility.omobility_id, SIGNER, comment) is expected
+    ours = _la(pair.b.sessions, A, B, mobility.omobility_id, Direction.INCOMING)
+    assert ours.changes_proposal is None  # not left pending
+    assert (ours.first_version is not None) == (comment is None)
+    assert _la(pair.a.sessions, A, B, mobility.omobility_id, Direction.OUTGOING).latest.state is expected  # type: ignore[union-attr]

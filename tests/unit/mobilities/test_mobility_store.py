@@ -144,7 +144,7 @@ def test_learning_agreement_life(sessions) -> None:  # type: ignore[no-untyped-d
     assert _queued(sessions) == [("omobility-la-cnr", HEI, PARTNER_HEI, omobility_id)]  # one row, merged
 
     with sessions() as session:
-        [stats] = repo.outgoing_la_stats(session, {HEI})
+        [stats] = repo.la_stats(session, {HEI}, Direction.OUTGOING)
     # demo: one other LA awaiting, one approved once; this one approved and modified after approval.
     assert (stats.receiving_academic_year_id, stats.total, stats.not_modified_after_approval,
             stats.modified_after_approval, stats.latest_approved, stats.latest_rejected,
@@ -166,3 +166,7 @@ def test_partner_copies_are_kept_beside_what_was_parsed(sessions) -> None:  # ty
         [stored] = [m for m in repo.list_mobilities(session, {HEI}) if m.omobility_id == "their-1"]
     assert copy.raw == received[0][1] and (copy.document, copy.partner_hei_id) == ("la", PARTNER_HEI)
     assert stored.direction is Direction.INCOMING and stored.student == theirs.student
+    with sessions() as session:
+        [incoming] = repo.la_stats(session, {HEI}, Direction.INCOMING)
+    assert (incoming.total, incoming.some_version_approved, incoming.latest_approved, incoming.latest_awaiting) == \
+        (1, 1, 1, 0)

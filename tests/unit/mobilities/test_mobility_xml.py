@@ -87,7 +87,8 @@ def test_la_documents_validate(validate_official) -> None:  # type: ignore[no-un
                      build.build_las_update_response("approved"),
                      build.build_las_update_request(HEI, "m1", "p1", SIGNER),
                      build.build_las_update_request(HEI, "m1", "p1", SIGNER, comment="please add a course"),
-                     build.build_las_stats([LaYearStats("2026/2027", 3, 1, 0, 1, 0, 2)]), build.build_las_stats([])):
+                     build.build_las_stats([LaYearStats("2026/2027", 3, 2, 1, 0, 1, 0, 2)]), build.build_las_stats([]),
+                     build.build_las_incoming_stats([LaYearStats("2026/2027", 3, 2, 1, 0, 1, 0, 2)])):
         validate_official(document)
 
 

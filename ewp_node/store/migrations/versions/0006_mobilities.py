@@ -60,7 +60,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('mob_mobilities', schema=None) as batch_op:
         batch_op.create_index('ix_mob_mobilities_modified', ['sending_hei_id', 'modified_at'], unique=False)
-        batch_op.create_index('ix_mob_mobilities_receiving', ['receiving_hei_id', 'direction'], unique=False)
+        batch_op.create_index('ix_mob_mobilities_receiving', ['receiving_hei_id', 'direction', 'omobility_id'],
+                              unique=False)
         batch_op.create_index(batch_op.f('ix_mob_mobilities_student_global_id'), ['student_global_id'], unique=False)
 
     op.create_table('mob_partner_copies',
