@@ -1,0 +1,50 @@
+"""``ewp-node tor HOME list|show`` on a real home: accepted transcripts with their converted grades and the LA
+match, rejected ones with their reason."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ewp_node.cli import main
+from ewp_node.config import load_settings
+from ewp_node.context import build_context
+from ewp_node.tors import repository as repo
+from ewp_node.tors.records import ConvertedResult, Recognition
+
+HEI, PARTNER = "uni-cli.example.eu", "partner.example.eu"
+
+
+def test_list_and_show_received_transcripts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home = tmp_path / "home"
+    assert main(["init", str(home), "--hei-id", HEI, "--hei-name", "CLI University", "--base-url",
+                 "https://ewp.uni-cli.example.eu"]) == 0
+    ctx = build_context(load_settings(home))
+    recognition = Recognition((
+        ConvertedResult("93122", "European Union Law", "9", "28", True, "14", "IT-18-30 28 covers ...",
+                        ("14", "13.5"), planned_as="EU Law"),
+        ConvertedResult("93130", "Private International Law", "6", "31", True, None, "not converted: unknown"),
+    ), missing=("Compilers",))
+    now = datetime.now(UTC)
+    with ctx.sessions.begin() as session:
+        accepted = repo.add_received(session, sending_hei_id=HEI, receiving_hei_id=PARTNER, omobility_id="m-1",
+                                     elmo=b"<elmo/>", received_at=now, recognition=recognition)
+        rejected = repo.add_received(session, sending_hei_id=HEI, receiving_hei_id=PARTNER, omobility_id="m-2",
+                                     elmo=b"<elmo/>", received_at=now,
+                                     rejected_because="InvalidSignature: the document was altered")
+    ctx.audit.close()
+    capsys.readouterr()
+    assert main(["tor", str(home), "list"]) == 0
+    out = capsys.readouterr().out
+    assert "m-1" in out and "accepted: 2 results, 1 converted, 1 planned courses missing" in out
+    assert "m-2" in out and "REJECTED: InvalidSignature: the document was altered" in out
+    assert main(["tor", str(home), "show", str(accepted.id)]) == 0
+    out = capsys.readouterr().out
+    assert "28 ->    14  planned as 'EU Law'" in out
+    assert "31 ->     -  not in the learning agreement" in out and "not converted: unknown" in out
+    assert "MISSING: 'Compilers'" in out
+    assert main(["tor", str(home), "show", str(rejected.id)]) == 0
+    assert "REJECTED" in capsys.readouterr().out
+    assert main(["tor", str(home), "show", "999"]) == 1
