@@ -9,6 +9,7 @@ digest.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -113,5 +114,7 @@ def parse_tors_get(root: etree._Element) -> list[FetchedTor]:
             except ArithmeticError:
                 raise InvalidTorResponse(f"a percentage of ISCED table {isced.get('iscedCode')} is not a number"
                                          ) from None
-        fetched.append(FetchedTor(omobility_id, etree.tostring(elmo), tables))
+        # A copy declares only the namespaces the document uses: the response root's other declarations (which
+        # ``tostring`` of the element in place would carry along) are not part of what the partner signed.
+        fetched.append(FetchedTor(omobility_id, etree.tostring(copy.deepcopy(elmo)), tables))
     return fetched

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from ewp_node.cnr.outbox import OutboxRow
 from ewp_node.mobilities.records import Direction
-from ewp_node.tors.build import ELMO_NS, TORS_GET, TORS_INDEX
+from ewp_node.tors.build import ELMO_NS, TORS_GET, TORS_INDEX, parse_tors_get
 from ewp_node.tors.fetches import TOR_FETCH
 from ewp_node.tors.importer import read_document
 from ewp_node.tors.service import issue_transcripts
@@ -129,6 +129,20 @@ def test_the_elmo_cut_from_a_response_keeps_its_signature(tor_node, validate_off
     published = node.ctx.registry.index.server_key(node.ctx.server_key.key_id)
     assert published is not None
     assert verify_elmo(cut, trusted_keys=[published]).signer == published
+
+
+def test_a_partner_response_declaring_other_namespaces_still_verifies(tor_node) -> None:  # type: ignore[no-untyped-def]
+    from ewp_node.elmo import verify_elmo
+
+    node, k, _ = tor_node
+    response = node.call("GET", "/ewp/imobility-tors/get", [("receiving_hei_id", RECEIVING), ("omobility_id", k)])
+    root_tag = b'<imobility-tors-get-response xmlns="'
+    assert root_tag in response.data
+    noisy = response.data.replace(root_tag, b'<imobility-tors-get-response xmlns:ewp="urn:example:other" xmlns="', 1)
+    [fetched] = parse_tors_get(etree.fromstring(noisy))
+    assert b"urn:example:other" not in fetched.elmo
+    verify_elmo(fetched.elmo, trusted_keys=[node.ctx.server_key.private.public_key()])
+    assert set(fetched.isced_tables) == {"0421"}
 
 
 @pytest.mark.skipif(XMLSEC1 is None, reason="xmlsec1 command-line tool (Debian package xmlsec1) missing")
