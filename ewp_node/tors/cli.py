@@ -94,7 +94,8 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     from ewp_node.tors.receive import Receiver, fetch_transcripts
 
     with _context(args.home) as ctx:
-        receiver = Receiver(EwpClient(ctx), ctx.sessions, ctx.settings.hei_ids, load_policy(ctx.settings.home))
+        home = ctx.settings.home
+        receiver = Receiver(EwpClient(ctx), ctx.sessions, ctx.settings.hei_ids, load_policy(home), home)
         recorded = fetch_transcripts(receiver, args.hei, args.omobility)
     if not recorded:
         print(f"{args.hei} has no transcript of these mobilities of ours")

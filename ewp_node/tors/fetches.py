@@ -20,8 +20,8 @@ BATCH = 100
 
 def send_tor_fetch(services: SendServices, delivery: Delivery) -> int:
     try:
-        receiver = Receiver(services.client, services.sessions, {delivery.owner_hei},
-                            load_policy(services.settings.home))
+        home = services.settings.home
+        receiver = Receiver(services.client, services.sessions, {delivery.owner_hei}, load_policy(home), home)
         fetch_transcripts(receiver, delivery.partner_hei, delivery.object_ids)
     except TorFetchFailed as exc:
         return exc.status

@@ -3,7 +3,8 @@ signature is checked by the client), verify the ELMO signature against the partn
 registry (never the certificate in ``KeyInfo`` by itself), check that it is about our student and from that
 partner, convert every result into our grading system and match it against the approved learning agreement.
 
-Every fetched transcript is recorded: accepted with its recognition, or rejected with the reason.
+Every fetched transcript is recorded: accepted with its recognition, or rejected with the reason; an accepted
+one is then handed to the SIS as a recognition record (:mod:`.sis`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +28,7 @@ from ewp_node.tors import repository as repo
 from ewp_node.tors.build import FetchedTor, InvalidTorResponse, parse_tors_get
 from ewp_node.tors.conversion import convert_result
 from ewp_node.tors.records import ConvertedResult, ReceivedTranscript, Recognition
+from ewp_node.tors.sis import write_recognition
 from ewp_node.xml.parse import MalformedDocument
 
 TORS_API = "imobility-tors"
@@ -53,6 +56,8 @@ class Receiver:
     sessions: sessionmaker[Session]
     our_heis: Collection[str]
     policy: ConversionPolicy
+    #: The node's home: accepted transcripts are handed to the SIS as files in its ``sis-outbox/`` (None: not).
+    sis_home: Path | None = None
 
 
 def _outgoing(session: Session, our_heis: Collection[str], partner_hei_id: str,
@@ -154,7 +159,7 @@ def fetch_transcripts(receiver: Receiver, partner_hei_id: str, omobility_ids: It
         fetched.extend(parse_tors_get(response.root))
     keys = client.server_keys(entry)
     now = datetime.now(UTC)
-    recorded = []
+    recorded: list[tuple[ReceivedTranscript, Mobility]] = []
     with receiver.sessions.begin() as session:
         ours = _outgoing(session, receiver.our_heis, partner_hei_id, [f.omobility_id for f in fetched])
         for tor in fetched:
@@ -168,11 +173,15 @@ def fetch_transcripts(receiver: Receiver, partner_hei_id: str, omobility_ids: It
                 recognition = recognize(elmo, tor, receiver.policy, partner_hei_id, agreement)
             except TranscriptRejected as exc:
                 reason = str(exc)
-            recorded.append(repo.add_received(
+            recorded.append((repo.add_received(
                 session, sending_hei_id=mobility.sending.hei_id, receiving_hei_id=partner_hei_id,
                 omobility_id=tor.omobility_id, elmo=tor.elmo, received_at=now, recognition=recognition,
-                rejected_because=reason))
-    return recorded
+                rejected_because=reason), mobility))
+    if receiver.sis_home is not None:
+        for received, mobility in recorded:
+            if received.recognition is not None:
+                write_recognition(receiver.sis_home, received, mobility)
+    return [received for received, _ in recorded]
 
 
 __all__ = ["InvalidTorResponse", "Receiver", "TorFetchFailed", "TranscriptRejected", "fetch_transcripts"]

@@ -120,6 +120,12 @@ def test_grades_travel_verified_and_converted_by_the_method(exchange, vectors: d
     assert "ToR table of ISCED 901" in planned.explanation
     assert received.recognition.missing == tuple(studied[1:])
     assert all(r.planned_as is None for code, r in results.items() if code != "PLANNED")
+    [handed] = (pair.a.settings.home / "sis-outbox").glob("recognition-*.json")  # the SIS hand-off
+    record = json.loads(handed.read_text(encoding="utf-8"))
+    assert record["student"]["esi"] == mobility.student.global_id
+    assert len(record["courses"]) == len(results) and record["planned_but_missing"] == studied[1:]
+    assert {"code": "PLANNED", "suggested_home_grade": "14", "planned_as": studied[0]}.items() <= next(
+        c for c in record["courses"] if c["code"] == "PLANNED").items()
 
 
 def _replace_elmo(pair, change) -> None:  # type: ignore[no-untyped-def]
@@ -129,13 +135,15 @@ def _replace_elmo(pair, change) -> None:  # type: ignore[no-untyped-def]
 
 
 def _fetch(pair, omobility_id: str) -> ReceivedTranscript:  # type: ignore[no-untyped-def]
-    receiver = Receiver(pair.client(pair.a), pair.a.sessions, {A}, load_policy(pair.a.settings.home))
+    home = pair.a.settings.home
+    receiver = Receiver(pair.client(pair.a), pair.a.sessions, {A}, load_policy(home), home)
     [received] = fetch_transcripts(receiver, B, [omobility_id])
     return received
 
 
 def test_an_altered_or_foreign_signed_transcript_is_rejected_and_recorded(exchange, vectors: dict[str, Any]
                                                                             ) -> None:  # type: ignore[no-untyped-def]
+    """Rejected transcripts are recorded with the reason, and nothing reaches the SIS."""
     pair, mobility, versions = exchange
     issue_transcripts(pair.b, read_document(_transcript(vectors, mobility.omobility_id, "nothing planned")))
 
@@ -155,3 +163,4 @@ def test_an_altered_or_foreign_signed_transcript_is_rejected_and_recorded(exchan
     foreign = _fetch(pair, mobility.omobility_id)
     assert foreign.state is ReceiptState.REJECTED and "SignerNotTrusted" in (foreign.reason or "")
     assert [r.state for r in _received(pair)] == [ReceiptState.REJECTED, ReceiptState.REJECTED]
+    assert not list((pair.a.settings.home / "sis-outbox").glob("*.json"))
