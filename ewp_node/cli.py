@@ -28,12 +28,15 @@ def cmd_init(args: argparse.Namespace) -> int:
         from ewp_node.context import build_context
         from ewp_node.publish.cli import load_demo_data
 
-        sessions = build_context(settings).sessions
-        load_demo_data(sessions, settings.heis[0].id, args.with_demo_data)
+        ctx = build_context(settings)
+        load_demo_data(ctx.sessions, settings.heis[0].id, args.with_demo_data)
         if args.demo_partner:
             from ewp_node.mobilities.demo import load_demo_mobilities
+            from ewp_node.tors.demo import load_demo_transcript
 
-            load_demo_mobilities(sessions, settings.heis[0].id, args.demo_partner)
+            load_demo_mobilities(ctx.sessions, settings.heis[0].id, args.demo_partner)
+            load_demo_transcript(ctx, settings.heis[0].id, args.demo_partner)
+        ctx.audit.close()
     print(f"created node home {settings.home} for {settings.heis[0].id}; manifest at {settings.url('manifest.xml')}",
           file=sys.stderr)
     return 0

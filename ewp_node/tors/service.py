@@ -26,9 +26,10 @@ class NotOurIncomingMobility(ValueError):
     """The transcript names a mobility that is not one of our incoming mobilities."""
 
 
-def issue_transcripts(ctx: NodeContext, transcripts: Sequence[TranscriptInput],
-                      now: datetime | None = None) -> list[IssuedTranscript]:
-    """Build, sign and store every transcript, and queue one ToR CNR per mobility, all or nothing.
+def issue_transcripts(ctx: NodeContext, transcripts: Sequence[TranscriptInput], now: datetime | None = None, *,
+                      notify: bool = True) -> list[IssuedTranscript]:
+    """Build, sign and store every transcript, and queue one ToR CNR per mobility, all or nothing
+    (``notify`` False: no CNR, for demonstration data the partner has not heard of either).
 
     :raises NotOurIncomingMobility: naming the first such mobility; nothing was written.
     """
@@ -52,7 +53,8 @@ def issue_transcripts(ctx: NodeContext, transcripts: Sequence[TranscriptInput],
                 conversion_table=build_conversion_table(isced_tables(transcript)),
                 issued_at=now, modified_at=now)
             repo.save_issued(session, record)
-            enqueue(session, TOR_CNR, owner_hei=hei.id, partner_hei=transcript.sending_hei_id,
-                    object_ids=[transcript.omobility_id], now=now)
+            if notify:
+                enqueue(session, TOR_CNR, owner_hei=hei.id, partner_hei=transcript.sending_hei_id,
+                        object_ids=[transcript.omobility_id], now=now)
             issued.append(record)
     return issued

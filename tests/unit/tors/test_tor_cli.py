@@ -48,3 +48,29 @@ def test_list_and_show_received_transcripts(tmp_path: Path, capsys: pytest.Captu
     assert main(["tor", str(home), "show", str(rejected.id)]) == 0
     assert "REJECTED" in capsys.readouterr().out
     assert main(["tor", str(home), "show", "999"]) == 1
+
+
+def test_init_with_a_demo_partner_issues_a_signed_transcript(tmp_path: Path, validate_official) -> None:  # type: ignore[no-untyped-def]
+    from lxml import etree
+    from sqlalchemy import select
+
+    from ewp_node.elmo import parse_elmo, verify_elmo
+    from ewp_node.tors.models import IssuedTranscriptRow
+
+    home = tmp_path / "home"
+    assert main(["init", str(home), "--hei-id", HEI, "--hei-name", "CLI University", "--base-url",
+                 "https://ewp.uni-cli.example.eu", "--with-demo-data", "fr", "--demo-partner", PARTNER]) == 0
+    ctx = build_context(load_settings(home))
+    with ctx.sessions() as session:
+        [row] = session.scalars(select(IssuedTranscriptRow)).all()
+    ctx.audit.close()
+    assert (row.receiving_hei_id, row.sending_hei_id) == (HEI, PARTNER)
+    validate_official(row.elmo)
+    elmo = parse_elmo(verify_elmo(row.elmo, trusted_keys=[ctx.server_key.private.public_key()]).signed_bytes)
+    assert elmo.learner.esi is not None
+    labels = {lo.instance.result_label for lo in elmo.reports[0].learning_opportunities}
+    tables = etree.fromstring(row.conversion_table)
+    for table in tables:
+        assert labels <= {row.get("label") for row in table}
+        assert {c.label for c in elmo.reports[0].learning_opportunities[0].instance.result_distribution.categories} \
+            == {row.get("label") for row in table}
