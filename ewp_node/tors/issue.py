@@ -4,11 +4,13 @@ The learner comes from the mobility (names, ESI, birth date, citizenship, gender
 configuration, each course from the SIS: identifiers (``local`` code, ``ewp-los-id``/``ewp-loi-id`` when
 known), ISCED code, academic term, status, result label with its cohort's distribution, ECTS credits.
 The document is signed (enveloped, ``URI=""``) with the node's server key, the key its manifest publishes.
-The ToR's grade conversion table has one ``iscedTable`` per ISCED code of the transcript.
+The ToR's grade conversion table has one ``iscedTable`` per ISCED code of the transcript; the report carries the
+transcript's PDF rendering in English and French.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -17,7 +19,9 @@ from ewp_node.config import HeiConfig
 from ewp_node.context import KeyPair
 from ewp_node.elmo import build_elmo, sign_elmo
 from ewp_node.elmo.model import (
+    PDF_MEDIA_TYPE,
     AcademicTerm,
+    Attachment,
     Credit,
     Elmo,
     GradeCount,
@@ -33,9 +37,12 @@ from ewp_node.elmo.model import (
 )
 from ewp_node.mobilities.records import Mobility
 from ewp_node.tors.certificate import self_signed_certificate
+from ewp_node.tors.pdf import WORDINGS, render_pdf
 from ewp_node.tors.records import CourseResult, GradeShare, TranscriptInput
 
 ELMO_VERSION = "2.1.1"
+#: Languages of the attached PDF rendering.
+PDF_LANGUAGES = ("en", "fr")
 #: Decimal places of the percentages in ``gradeConversionTable`` (enough to keep every vector's result).
 PERCENT_PLACES = Decimal("0.0001")
 
@@ -70,11 +77,23 @@ def _opportunity(course: CourseResult, scheme_id: str) -> LearningOpportunity:
                                identifiers=los_ids, type="Course", isced_code=course.isced_code)
 
 
+def _pdf_attachment(transcript: TranscriptInput, mobility: Mobility, issuer: Issuer, now: datetime) -> Attachment:
+    """The "Transcript of Records" PDF, one content per language (ToRs v3: inside the report)."""
+    contents = []
+    for lang in PDF_LANGUAGES:
+        name = next((t.value for t in issuer.titles if t.lang == lang), issuer.titles[0].value)
+        data = base64.b64encode(render_pdf(transcript, mobility, name, now, lang)).decode("ascii")
+        contents.append(Text(f"data:{PDF_MEDIA_TYPE};base64,{data}", lang))
+    return Attachment(type="Transcript of Records", titles=tuple(Text(WORDINGS[lang].title, lang)
+                                                                 for lang in PDF_LANGUAGES), contents=tuple(contents))
+
+
 def transcript_elmo(transcript: TranscriptInput, mobility: Mobility, hei: HeiConfig, issuer_url: str,
                     now: datetime) -> Elmo:
-    """The transcript as an ELMO model (unsigned)."""
+    """The transcript as an ELMO model (unsigned), its PDF rendering attached."""
+    issuer = _issuer(hei, issuer_url)
     report = Report(
-        issuer=_issuer(hei, issuer_url), issue_date=now,
+        issuer=issuer, issue_date=now, attachments=(_pdf_attachment(transcript, mobility, issuer, now),),
         learning_opportunities=tuple(_opportunity(c, c.grading_scheme or transcript.grading_schemes[0][0])
                                      for c in transcript.courses),
         grading_schemes=tuple(GradingScheme(scheme_id, (Text(description, "en"),))

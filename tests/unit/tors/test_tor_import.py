@@ -4,6 +4,7 @@ signature by the server key), the ToR CNR queued with it, and all-or-nothing ref
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,11 @@ def test_an_imported_transcript_is_signed_valid_elmo_with_its_cnr_queued(
     assert first.instance.result_distribution is not None
     assert first.instance.result_distribution.pairs() == [(c["label"], c["count"]) for c in courses[0]["distribution"]]
     assert report.grading_scheme("IT-18-30") is not None
+    [pdf] = report.attachments
+    assert pdf.type == "Transcript of Records" and [c.lang for c in pdf.contents] == ["en", "fr"]
+    for index in (0, 1):
+        media_type, data = pdf.data(index)
+        assert media_type == "application/pdf" and data.startswith(b"%PDF-")
     [table] = etree.fromstring(issued.conversion_table)
     assert table.get("iscedCode") == "0421"
     assert (table[0].get("label"), Decimal(table[0].get("percentage"))) == ("30L", Decimal("2.9268"))  # 60 of 2050
@@ -125,3 +131,18 @@ def test_the_cli_imports_all_or_nothing(grade_vectors: dict[str, Any], tmp_path:
     assert f"issued the transcript of {incoming.omobility_id}" in capsys.readouterr().out
     assert main(["cnr", str(home), "list"]) == 0
     assert "imobility-tor-cnr" in capsys.readouterr().out
+
+
+def test_the_pdf_falls_back_to_the_core_font_without_a_unicode_font(monkeypatch: pytest.MonkeyPatch,
+                                                                    grade_vectors: dict[str, Any]) -> None:
+    from dataclasses import replace
+
+    from ewp_node.tors import pdf
+
+    mobility, _ = approved_mobility(SENDING, RECEIVING)
+    mobility = replace(mobility, student=replace(mobility.student, family_name="Zieliński-Łukasiewicz"))
+    [transcript] = read_document(tor_document(SENDING, mobility.omobility_id,
+                                              courses_of_scale(grade_vectors["scales"]["IT-18-30"], "0421", "LAW")))
+    monkeypatch.setattr(pdf, "UNICODE_FONT", Path("/nonexistent/font.ttf"))
+    for lang in ("en", "fr"):
+        assert pdf.render_pdf(transcript, mobility, "Université B", datetime.now(UTC), lang).startswith(b"%PDF-")
