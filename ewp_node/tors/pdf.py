@@ -1,8 +1,8 @@
 """The PDF rendering of a transcript (fpdf2), in English and in French, attached to the ELMO report as its
 "Transcript of Records" (one attachment, one content per language).
 
-A Unicode font (DejaVu Sans, Debian package fonts-dejavu-core) is used when installed; otherwise the PDF core
-font, with letters outside Latin-1 reduced to their base letter (the ELMO keeps every name exactly).
+The PDF core font (Helvetica) keeps rendering fast (no font file to parse and subset): letters outside
+Latin-1 are reduced to their base letter (``ń`` -> ``n``); the ELMO itself keeps every name exactly.
 """
 
 from __future__ import annotations
@@ -10,16 +10,14 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.fonts import FontFace
 
 from ewp_node.mobilities.records import Mobility
 from ewp_node.tors.records import TranscriptInput
 
-UNICODE_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-UNICODE_BOLD_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+#: Widths (mm) of the course table's columns: code, course, ECTS, grade, result.
+COLUMNS = (24, 96, 14, 16, 24)
 
 
 @dataclass(frozen=True)
@@ -47,27 +45,31 @@ WORDINGS = {
 }
 
 
+def latin1(value: str) -> str:
+    """``value`` as the core font can write it: accents of Latin-1 kept, other letters reduced to their base."""
+    kept = []
+    for char in value:
+        if ord(char) > 0xFF:
+            char = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        kept.append(char.encode("latin-1", "replace").decode("latin-1"))
+    return "".join(kept)
+
+
 class _Document(FPDF):
     def __init__(self) -> None:
         super().__init__(format="A4")
-        self.unicode = UNICODE_FONT.is_file() and UNICODE_BOLD_FONT.is_file()
-        if self.unicode:
-            self.add_font("Body", "", str(UNICODE_FONT))
-            self.add_font("Body", "B", str(UNICODE_BOLD_FONT))
-        self.family = "Body" if self.unicode else "Helvetica"
         self.set_auto_page_break(True, margin=15)
         self.add_page()
 
-    def text_of(self, value: str) -> str:
-        """``value`` as the font can write it."""
-        if self.unicode:
-            return value
-        plain = "".join(c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c))
-        return plain.encode("latin-1", "replace").decode("latin-1")
-
     def paragraph(self, value: str, size: int = 10, bold: bool = False) -> None:
-        self.set_font(self.family, "B" if bold else "", size)
-        self.multi_cell(0, size * 0.5 + 1, self.text_of(value), new_x="LMARGIN", new_y="NEXT")
+        self.set_font("Helvetica", "B" if bold else "", size)
+        self.multi_cell(0, size * 0.5 + 1, latin1(value), new_x="LMARGIN", new_y="NEXT")
+
+    def row(self, cells: tuple[str, ...], bold: bool = False) -> None:
+        self.set_font("Helvetica", "B" if bold else "", 9)
+        for width, text in zip(COLUMNS, cells, strict=True):
+            self.cell(width, 6, latin1(text)[:60], border=1)
+        self.ln(6)
 
 
 def render_pdf(transcript: TranscriptInput, mobility: Mobility, issuer_name: str, now: datetime, lang: str) -> bytes:
@@ -82,12 +84,10 @@ def render_pdf(transcript: TranscriptInput, mobility: Mobility, issuer_name: str
     pdf.paragraph(f"{words.esi}: {student.global_id}")
     pdf.paragraph(f"{words.year}: {mobility.receiving_academic_year_id}    {words.issued}: {now.date().isoformat()}")
     pdf.ln(4)
-    pdf.set_font(pdf.family, "", 9)
-    with pdf.table(col_widths=(22, 88, 14, 16, 20), headings_style=FontFace(emphasis="BOLD")) as table:
-        table.row([pdf.text_of(c) for c in words.columns])
-        for course in transcript.courses:
-            table.row([pdf.text_of(course.code), pdf.text_of(course.title), format(course.ects, "f"),
-                       pdf.text_of(course.result), words.passed if course.passed else words.failed])
+    pdf.row(words.columns, bold=True)
+    for course in transcript.courses:
+        pdf.row((course.code, course.title, format(course.ects, "f"), course.result,
+                 words.passed if course.passed else words.failed))
     pdf.ln(4)
     pdf.paragraph(words.schemes, bold=True)
     for scheme_id, description in transcript.grading_schemes:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 from sqlalchemy import select
 
@@ -156,8 +157,9 @@ def test_xmlsec1_verifies_the_served_elmo_with_only_the_published_key(tor_node, 
     key.write_bytes(published.public_bytes(serialization.Encoding.PEM,
                                            serialization.PublicFormat.SubjectPublicKeyInfo))
     other = tmp_path / "other.pem"
-    other.write_bytes(node.partner_server_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    unpublished = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # not from the tests' key pool
+    other.write_bytes(unpublished.public_key().public_bytes(serialization.Encoding.PEM,
+                                                            serialization.PublicFormat.SubjectPublicKeyInfo))
     signed = tmp_path / "elmo.xml"
     signed.write_bytes(etree.tostring(elmo))
 
