@@ -11,7 +11,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from ewp_node.files import write_atomically
 from ewp_node.registry.catalogue import MAX_CATALOGUE_BYTES, CatalogueIndex
 from ewp_node.xml.parse import MalformedDocument
 
@@ -51,19 +51,6 @@ def _check_url(url: str) -> None:
         f"refusing catalogue URL {url!r}: the catalogue must come over https (it is trusted through TLS "
         f"only); plain http is allowed for loopback tests with {ALLOW_HTTP_ENV}=1"
     )
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 class RegistryClient:
@@ -226,8 +213,8 @@ class RegistryClient:
         }
         try:
             self._cache_dir.mkdir(parents=True, exist_ok=True)
-            _write_atomically(self._cache_dir / _BODY_FILE, data)
-            _write_atomically(self._cache_dir / _META_FILE, json.dumps(meta).encode())
+            write_atomically(self._cache_dir / _BODY_FILE, data)
+            write_atomically(self._cache_dir / _META_FILE, json.dumps(meta).encode())
         except OSError as exc:
             logger.warning("could not keep the catalogue on disk in %s: %s", self._cache_dir, exc)
 

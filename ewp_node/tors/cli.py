@@ -10,25 +10,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ewp_node.config import load_settings
-from ewp_node.context import NodeContext
+from ewp_node.context import home_context
 from ewp_node.tors.records import ReceivedTranscript
-
-
-@contextmanager
-def _context(home: str) -> Iterator[NodeContext]:
-    from ewp_node.context import build_context
-
-    ctx = build_context(load_settings(home))
-    try:
-        yield ctx
-    finally:
-        ctx.audit.close()
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -36,7 +23,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from ewp_node.tors.service import issue_transcripts
 
     transcripts = read_file(Path(args.file))
-    with _context(args.home) as ctx:
+    with home_context(args.home) as ctx:
         issued = issue_transcripts(ctx, transcripts)
     for transcript in issued:
         print(f"issued the transcript of {transcript.omobility_id} ({transcript.sending_hei_id}); "
@@ -60,7 +47,7 @@ def _line(received: ReceivedTranscript) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     from ewp_node.tors import repository as repo
 
-    with _context(args.home) as ctx, ctx.sessions() as session:
+    with home_context(args.home) as ctx, ctx.sessions() as session:
         for received in repo.received(session, ctx.settings.hei_ids):
             print(_line(received))
     return 0
@@ -69,7 +56,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from ewp_node.tors import repository as repo
 
-    with _context(args.home) as ctx, ctx.sessions() as session:
+    with home_context(args.home) as ctx, ctx.sessions() as session:
         found = repo.received_by_id(session, ctx.settings.hei_ids, args.id)
     if found is None:
         print(f"ewp-node tor show: no received transcript #{args.id}", file=sys.stderr)
@@ -93,7 +80,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     from ewp_node.tors.conversion import load_policy
     from ewp_node.tors.receive import Receiver, fetch_transcripts
 
-    with _context(args.home) as ctx:
+    with home_context(args.home) as ctx:
         home = ctx.settings.home
         receiver = Receiver(EwpClient(ctx), ctx.sessions, ctx.settings.hei_ids, load_policy(home), home)
         recorded = fetch_transcripts(receiver, args.hei, args.omobility)

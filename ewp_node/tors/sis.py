@@ -8,11 +8,10 @@ transcript committed; the name carries the received transcript's id, so writing 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from ewp_node.files import write_atomically
 from ewp_node.mobilities.records import Mobility
 from ewp_node.tors.records import ReceivedTranscript
 
@@ -48,14 +47,5 @@ def write_recognition(home: Path, received: ReceivedTranscript, mobility: Mobili
     folder.mkdir(exist_ok=True)
     path = folder / f"recognition-{received.id:08d}.json"
     data = json.dumps(recognition_record(received, mobility), ensure_ascii=False, indent=1).encode("utf-8")
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".recognition-", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, data)
     return path
