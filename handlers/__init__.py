@@ -14,6 +14,7 @@ from handlers import (
     imobilities,
     imobility_cnr,
     imobility_tor_cnr,
+    imobility_tor_stats,
     imobility_tors,
     institutions,
     omobilities,
@@ -25,4 +26,4 @@ from handlers import (
 
 ENABLED = (echo, institutions, ounits, courses, course_replication, factsheet, file,
            omobilities, omobility_las, imobilities, omobility_cnr, omobility_la_cnr, imobility_cnr,
-           imobility_tors, imobility_tor_cnr)
+           imobility_tors, imobility_tor_cnr, imobility_tor_stats)

@@ -1,4 +1,5 @@
-"""XML of IMobility ToRs v3: the get and index responses, and reading a get response as a partner's client.
+"""XML of IMobility ToRs v3 (get and index responses, reading a get response as a partner's client) and of
+IMobility ToR Stats v1.
 
 Each ``<elmo>`` is spliced into the get response byte for byte, as it was signed (no parse, no re-serialisation).
 The response root declares only its own default namespace, which ``<elmo>`` overrides with the ELMO one, and
@@ -20,7 +21,7 @@ from ewp_node.elmo.model import NAMESPACES
 from ewp_node.responses import serialize
 from ewp_node.tors.issue import ELMO_VERSION, IscedTables
 from ewp_node.tors.records import IssuedTranscript
-from ewp_node.xml.ns import IMOBILITY_TORS, endpoint_ns, q
+from ewp_node.xml.ns import IMOBILITY_TOR_STATS, IMOBILITY_TORS, endpoint_ns, q
 
 TORS_GET = endpoint_ns(IMOBILITY_TORS, "get-response")
 TORS_INDEX = endpoint_ns(IMOBILITY_TORS, "index-response")
@@ -78,6 +79,16 @@ def build_tors_index(omobility_ids: Iterable[str]) -> etree._Element:
     root = etree.Element(q(TORS_INDEX, "imobility-tors-index-response"), nsmap={None: TORS_INDEX})
     for omobility_id in omobility_ids:
         etree.SubElement(root, q(TORS_INDEX, "omobility-id")).text = omobility_id
+    return root
+
+
+def build_tor_stats(years: Iterable[tuple[str, int]]) -> etree._Element:
+    """The IMobility ToR Stats v1 response: transcripts issued per receiving academic year."""
+    root = etree.Element(q(IMOBILITY_TOR_STATS, "imobility-tor-stats-response"), nsmap={None: IMOBILITY_TOR_STATS})
+    for year, total in years:
+        stats = etree.SubElement(root, q(IMOBILITY_TOR_STATS, "academic-year-stats"))
+        etree.SubElement(stats, q(IMOBILITY_TOR_STATS, "receiving-academic-year-id")).text = year
+        etree.SubElement(stats, q(IMOBILITY_TOR_STATS, "imobility-tor-total")).text = str(total)
     return root
 
 

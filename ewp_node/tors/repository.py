@@ -6,10 +6,11 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
+from ewp_node.mobilities.repository import FIRST_STATS_YEAR
 from ewp_node.tors.models import IssuedTranscriptRow, ReceivedTranscriptRow
 from ewp_node.tors.records import (
     ConvertedResult,
@@ -64,6 +65,15 @@ def issued_index(session: Session, receiving_heis: Collection[str], sending_heis
     if modified_since is not None:
         query = query.where(IssuedTranscriptRow.modified_at > modified_since)
     return list(session.scalars(query.order_by(IssuedTranscriptRow.id)).all())
+
+
+def issued_stats(session: Session, receiving_heis: Collection[str]) -> list[tuple[str, int]]:
+    """``(receiving academic year, transcripts issued)`` from :data:`FIRST_STATS_YEAR` on, oldest year first."""
+    rows = session.execute(select(IssuedTranscriptRow.receiving_academic_year_id, func.count())
+                           .where(IssuedTranscriptRow.receiving_hei_id.in_(receiving_heis))
+                           .group_by(IssuedTranscriptRow.receiving_academic_year_id)
+                           .order_by(IssuedTranscriptRow.receiving_academic_year_id)).all()
+    return [(year, count) for year, count in rows if int(year[:4]) >= FIRST_STATS_YEAR]
 
 
 def _recognition(data: dict[str, Any] | None) -> Recognition | None:

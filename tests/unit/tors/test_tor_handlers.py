@@ -188,3 +188,17 @@ def test_a_tor_cnr_queues_the_fetch_and_answers_at_once(make_node, validate_offi
         (TOR_FETCH, SENDING, RECEIVING, "m-1"), (TOR_FETCH, SENDING, RECEIVING, "m-2")]
     assert node.call("GET", "/ewp/imobility-tor-cnr", [("omobility_id", "m-1")]).status_code == 405
     assert node.call("POST", "/ewp/imobility-tor-cnr", []).status_code == 400
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_tor_stats_count_issued_transcripts_for_the_stats_portal_only(make_node, grade_vectors: dict[str, Any],
+                                                                      method: str, validate_official) -> None:  # type: ignore[no-untyped-def]
+    stats_ns = "https://github.com/erasmus-without-paper/ewp-specs-api-imobility-tor-stats/tree/stable-v1"
+    node, _, _ = _tor_node(make_node, grade_vectors, "stats.erasmuswithoutpaper.eu")
+    root = _ok(node.call(method, "/ewp/imobility-tor-stats"), validate_official)
+    assert [(s.findtext(f"{{{stats_ns}}}receiving-academic-year-id"), s.findtext(f"{{{stats_ns}}}imobility-tor-total"))
+            for s in root] == [("2026/2027", "2")]
+    node, _, _ = _tor_node(make_node, grade_vectors, SENDING)
+    response = node.call(method, "/ewp/imobility-tor-stats")
+    assert response.status_code == 403
+    validate_official(response.data)
