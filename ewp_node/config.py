@@ -75,6 +75,10 @@ class Settings:
     #: Hours after which the outbox stops retrying a notification a partner keeps failing (it is then shown
     #: as given up in ``ewp-node cnr HOME list``; ``retry ID`` starts it again).
     outbox_give_up_hours: float = 24.0
+    #: Where the student information system takes recognition records by POST (None: files in
+    #: ``HOME/sis-outbox/`` only), and the secret of their HMAC-SHA256 signature (required with the URL).
+    sis_webhook_url: str | None = None
+    sis_webhook_secret: str | None = None
 
     @property
     def hei_ids(self) -> frozenset[str]:
@@ -221,7 +225,18 @@ def settings_from_mapping(home: Path, data: Mapping[str, Any]) -> Settings:
         status_token=str(data["status_token"]) if data.get("status_token") else None,
         rsa_aes128gcm=bool(data.get("rsa_aes128gcm", False)),
         outbox_give_up_hours=_give_up_hours(data),
+        **_sis_webhook(data, allow_http),
     )
+
+
+def _sis_webhook(data: Mapping[str, Any], allow_http: bool) -> dict[str, str | None]:
+    url, secret = data.get("sis_webhook_url") or None, data.get("sis_webhook_secret") or None
+    if url is None:
+        return {"sis_webhook_url": None, "sis_webhook_secret": None}
+    if not isinstance(secret, str) or len(secret) < 16:
+        raise ConfigError("sis_webhook_secret: a secret of at least 16 characters is required with sis_webhook_url")
+    return {"sis_webhook_url": check_url(str(url), "sis_webhook_url", allow_http=allow_http),
+            "sis_webhook_secret": secret}
 
 
 def _give_up_hours(data: Mapping[str, Any]) -> float:

@@ -1,8 +1,10 @@
-"""``ewp-node tor HOME import|list|show|fetch``: transcripts of records for the international office.
+"""``ewp-node tor HOME import|list|show|fetch`` and ``ewp-node sis HOME list|replay``: transcripts of records for
+the international office, and their hand-off to the student information system.
 
 ``import FILE`` issues the transcripts of incoming students (docs/tor-import-format.md), all or nothing;
 ``list`` and ``show ID`` show the transcripts received for our students, with the converted grades;
-``fetch --hei PARTNER --omobility ID`` fetches, checks and converts a partner's transcript now.
+``fetch --hei PARTNER --omobility ID`` fetches, checks and converts a partner's transcript now;
+``sis list`` shows the recognition records, ``sis replay ID`` writes one again and queues its webhook POST.
 Exit codes: 0 done, 1 refused (invalid file, not our mobility, partner failure, rejected transcript).
 """
 
@@ -82,13 +84,37 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
     with home_context(args.home) as ctx:
         home = ctx.settings.home
-        receiver = Receiver(EwpClient(ctx), ctx.sessions, ctx.settings.hei_ids, load_policy(home), home)
+        receiver = Receiver(EwpClient(ctx), ctx.sessions, ctx.settings.hei_ids, load_policy(home), home,
+                            sis_webhook=ctx.settings.sis_webhook_url is not None)
         recorded = fetch_transcripts(receiver, args.hei, args.omobility)
     if not recorded:
         print(f"{args.hei} has no transcript of these mobilities of ours")
     for received in recorded:
         print(_line(received))
     return 0 if recorded and all(r.recognition is not None for r in recorded) else 1
+
+
+def cmd_sis_list(args: argparse.Namespace) -> int:
+    from ewp_node.tors import repository as repo
+    from ewp_node.tors.sis import record_path
+
+    with home_context(args.home) as ctx, ctx.sessions() as session:
+        for received in repo.received(session, ctx.settings.hei_ids):
+            if received.recognition is not None:
+                path = record_path(ctx.settings.home, received.id)
+                print(f"{received.id:5}  {received.omobility_id}  {received.receiving_hei_id}  "
+                      f"{path if path.exists() else 'file missing: replay it'}")
+    return 0
+
+
+def cmd_sis_replay(args: argparse.Namespace) -> int:
+    from ewp_node.tors.sis import replay
+
+    with home_context(args.home) as ctx:
+        webhook = ctx.settings.sis_webhook_url is not None
+        path = replay(ctx.sessions, ctx.settings.home, ctx.settings.hei_ids, args.id, webhook=webhook)
+    print(f"wrote {path}" + ("; its webhook POST is queued" if webhook else ""))
+    return 0
 
 
 def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -99,14 +125,16 @@ def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Na
     from ewp_node.tors.importer import TorImportFailed
     from ewp_node.tors.receive import InvalidTorResponse
     from ewp_node.tors.service import NotOurIncomingMobility
+    from ewp_node.tors.sis import UnknownRecord
 
     def run(args: argparse.Namespace) -> int:
         try:
             return int(func(args))
-        except (TorImportFailed, NotOurIncomingMobility, PolicyUnreadable) as exc:
-            print(f"ewp-node tor {args.action}: {exc}", file=sys.stderr)
+        except (TorImportFailed, NotOurIncomingMobility, PolicyUnreadable, UnknownRecord) as exc:
+            print(f"ewp-node {args.command} {args.action}: {exc}", file=sys.stderr)
         except (PartnerUnavailable, ResponseVerificationError, InvalidTorResponse) as exc:
-            print(f"ewp-node tor {args.action}: {type(exc).__name__}: {exc} (nothing changed)", file=sys.stderr)
+            print(f"ewp-node {args.command} {args.action}: {type(exc).__name__}: {exc} (nothing changed)",
+                  file=sys.stderr)
         return 1
 
     return run
@@ -129,3 +157,11 @@ def register(subparsers: Any) -> None:
     a.add_argument("--hei", required=True, help="the receiving HEI")
     a.add_argument("--omobility", action="append", required=True, metavar="ID", help="repeatable")
     a.set_defaults(func=_guarded(cmd_fetch))
+
+    p = subparsers.add_parser("sis", help="recognition records handed to the student information system")
+    p.add_argument("home")
+    actions = p.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="every recognition record and its file").set_defaults(func=_guarded(cmd_sis_list))
+    a = actions.add_parser("replay", help="write a record's file again and queue its webhook POST again")
+    a.add_argument("id", type=int, help="the received transcript's id (tor list)")
+    a.set_defaults(func=_guarded(cmd_sis_replay))

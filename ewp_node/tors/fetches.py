@@ -21,7 +21,8 @@ BATCH = 100
 def send_tor_fetch(services: SendServices, delivery: Delivery) -> int:
     try:
         home = services.settings.home
-        receiver = Receiver(services.client, services.sessions, {delivery.owner_hei}, load_policy(home), home)
+        receiver = Receiver(services.client, services.sessions, {delivery.owner_hei}, load_policy(home), home,
+                            sis_webhook=services.settings.sis_webhook_url is not None)
         fetch_transcripts(receiver, delivery.partner_hei, delivery.object_ids)
     except TorFetchFailed as exc:
         return exc.status

@@ -28,7 +28,7 @@ from ewp_node.tors import repository as repo
 from ewp_node.tors.build import FetchedTor, InvalidTorResponse, parse_tors_get
 from ewp_node.tors.conversion import convert_result
 from ewp_node.tors.records import ConvertedResult, ReceivedTranscript, Recognition
-from ewp_node.tors.sis import write_recognition
+from ewp_node.tors.sis import queue_webhook, write_recognition
 from ewp_node.xml.parse import MalformedDocument
 
 TORS_API = "imobility-tors"
@@ -58,6 +58,8 @@ class Receiver:
     policy: ConversionPolicy
     #: The node's home: accepted transcripts are handed to the SIS as files in its ``sis-outbox/`` (None: not).
     sis_home: Path | None = None
+    #: Also queue each accepted transcript's record for the SIS webhook (in the recording transaction).
+    sis_webhook: bool = False
 
 
 def _outgoing(session: Session, our_heis: Collection[str], partner_hei_id: str,
@@ -173,10 +175,13 @@ def fetch_transcripts(receiver: Receiver, partner_hei_id: str, omobility_ids: It
                 recognition = recognize(elmo, tor, receiver.policy, partner_hei_id, agreement)
             except TranscriptRejected as exc:
                 reason = str(exc)
-            recorded.append((repo.add_received(
+            received = repo.add_received(
                 session, sending_hei_id=mobility.sending.hei_id, receiving_hei_id=partner_hei_id,
                 omobility_id=tor.omobility_id, elmo=tor.elmo, received_at=now, recognition=recognition,
-                rejected_because=reason), mobility))
+                rejected_because=reason)
+            if receiver.sis_webhook and recognition is not None:
+                queue_webhook(session, received)
+            recorded.append((received, mobility))
     if receiver.sis_home is not None:
         for received, mobility in recorded:
             if received.recognition is not None:

@@ -3,6 +3,7 @@ match, rejected ones with their reason."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 from ewp_node.cli import main
 from ewp_node.config import load_settings
 from ewp_node.context import build_context
+from ewp_node.mobilities.demo import demo_mobilities
+from ewp_node.mobilities.records import Direction
 from ewp_node.tors import repository as repo
 from ewp_node.tors.records import ConvertedResult, Recognition
 
@@ -20,7 +23,8 @@ HEI, PARTNER = "uni-cli.example.eu", "partner.example.eu"
 def test_list_and_show_received_transcripts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     home = tmp_path / "home"
     assert main(["init", str(home), "--hei-id", HEI, "--hei-name", "CLI University", "--base-url",
-                 "https://ewp.uni-cli.example.eu"]) == 0
+                 "https://ewp.uni-cli.example.eu", "--with-demo-data", "fr", "--demo-partner", PARTNER]) == 0
+    outgoing = next(m for m, _ in demo_mobilities(HEI, PARTNER) if m.direction is Direction.OUTGOING)
     ctx = build_context(load_settings(home))
     recognition = Recognition((
         ConvertedResult("93122", "European Union Law", "9", "28", True, "14", "IT-18-30 28 covers ...",
@@ -29,8 +33,9 @@ def test_list_and_show_received_transcripts(tmp_path: Path, capsys: pytest.Captu
     ), missing=("Compilers",))
     now = datetime.now(UTC)
     with ctx.sessions.begin() as session:
-        accepted = repo.add_received(session, sending_hei_id=HEI, receiving_hei_id=PARTNER, omobility_id="m-1",
-                                     elmo=b"<elmo/>", received_at=now, recognition=recognition)
+        accepted = repo.add_received(session, sending_hei_id=HEI, receiving_hei_id=PARTNER,
+                                     omobility_id=outgoing.omobility_id, elmo=b"<elmo/>", received_at=now,
+                                     recognition=recognition)
         rejected = repo.add_received(session, sending_hei_id=HEI, receiving_hei_id=PARTNER, omobility_id="m-2",
                                      elmo=b"<elmo/>", received_at=now,
                                      rejected_because="InvalidSignature: the document was altered")
@@ -38,7 +43,7 @@ def test_list_and_show_received_transcripts(tmp_path: Path, capsys: pytest.Captu
     capsys.readouterr()
     assert main(["tor", str(home), "list"]) == 0
     out = capsys.readouterr().out
-    assert "m-1" in out and "accepted: 2 results, 1 converted, 1 planned courses missing" in out
+    assert outgoing.omobility_id in out and "accepted: 2 results, 1 converted, 1 planned courses missing" in out
     assert "m-2" in out and "REJECTED: InvalidSignature: the document was altered" in out
     assert main(["tor", str(home), "show", str(accepted.id)]) == 0
     out = capsys.readouterr().out
@@ -48,6 +53,17 @@ def test_list_and_show_received_transcripts(tmp_path: Path, capsys: pytest.Captu
     assert main(["tor", str(home), "show", str(rejected.id)]) == 0
     assert "REJECTED" in capsys.readouterr().out
     assert main(["tor", str(home), "show", "999"]) == 1
+    capsys.readouterr()
+    assert main(["sis", str(home), "list"]) == 0
+    assert "file missing: replay it" in capsys.readouterr().out  # the rows were written directly here
+    assert main(["sis", str(home), "replay", str(accepted.id)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    record = json.loads((home / "sis-outbox" / f"recognition-{accepted.id:08d}.json").read_text(encoding="utf-8"))
+    assert record["planned_but_missing"] == ["Compilers"] and record["courses"][0]["suggested_home_grade"] == "14"
+    assert main(["sis", str(home), "list"]) == 0
+    assert "missing" not in capsys.readouterr().out
+    assert main(["sis", str(home), "replay", str(rejected.id)]) == 1
+    assert "no recognition record" in capsys.readouterr().err
 
 
 def test_init_with_a_demo_partner_issues_a_signed_transcript(tmp_path: Path, validate_official) -> None:  # type: ignore[no-untyped-def]
