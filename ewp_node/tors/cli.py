@@ -1,9 +1,10 @@
-"""``ewp-node tor HOME import|list|show|fetch`` and ``ewp-node sis HOME list|replay``: transcripts of records for
+"""``ewp-node tor HOME import|list|show|fetch|export`` and ``ewp-node sis HOME list|replay``: transcripts of records for
 the international office, and their hand-off to the student information system.
 
 ``import FILE`` issues the transcripts of incoming students (docs/tor-import-format.md), all or nothing;
 ``list`` and ``show ID`` show the transcripts received for our students, with the converted grades;
 ``fetch --hei PARTNER --omobility ID`` fetches, checks and converts a partner's transcript now;
+``export ID`` writes a recognised mobility for the diploma supplement (JSON, PDF page);
 ``sis list`` shows the recognition records, ``sis replay ID`` writes one again and queues its webhook POST.
 Exit codes: 0 done, 1 refused (invalid file, not our mobility, partner failure, rejected transcript).
 """
@@ -11,6 +12,7 @@ Exit codes: 0 done, 1 refused (invalid file, not our mobility, partner failure, 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -117,6 +119,22 @@ def cmd_sis_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from ewp_node.tors.pdf import render_recognition_pdf
+    from ewp_node.tors.sis import load_record, recognition_record
+
+    with home_context(args.home) as ctx, ctx.sessions() as session:
+        received, mobility = load_record(session, ctx.settings.hei_ids, args.id)
+    text = json.dumps(recognition_record(received, mobility), ensure_ascii=False, indent=1) + "\n"
+    if args.json:
+        Path(args.json).write_text(text, encoding="utf-8")
+    elif not args.pdf:
+        sys.stdout.write(text)
+    if args.pdf:
+        Path(args.pdf).write_bytes(render_recognition_pdf(received, mobility, args.lang))
+    return 0
+
+
 def _guarded(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """One error boundary for the expected failures: a message and exit code 1, nothing changed."""
     from ewp_node.client import PartnerUnavailable
@@ -157,6 +175,13 @@ def register(subparsers: Any) -> None:
     a.add_argument("--hei", required=True, help="the receiving HEI")
     a.add_argument("--omobility", action="append", required=True, metavar="ID", help="repeatable")
     a.set_defaults(func=_guarded(cmd_fetch))
+
+    a = actions.add_parser("export", help="a recognised mobility for the diploma supplement: JSON and/or a PDF page")
+    a.add_argument("id", type=int, help="the received transcript's id (tor list)")
+    a.add_argument("--json", metavar="FILE", help="write the JSON here (default: standard output, unless --pdf)")
+    a.add_argument("--pdf", metavar="FILE", help="write the PDF page here")
+    a.add_argument("--lang", choices=("en", "fr"), default="en")
+    a.set_defaults(func=_guarded(cmd_export))
 
     p = subparsers.add_parser("sis", help="recognition records handed to the student information system")
     p.add_argument("home")

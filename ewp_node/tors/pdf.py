@@ -1,5 +1,6 @@
-"""The PDF rendering of a transcript (fpdf2), in English and in French, attached to the ELMO report as its
-"Transcript of Records" (one attachment, one content per language).
+"""PDF renderings (fpdf2), in English and in French: the transcript we issue, attached to the ELMO report as its
+"Transcript of Records" (one attachment, one content per language), and the page of a recognised mobility
+(courses, credits, converted grades) the registrar attaches to the diploma supplement.
 
 The PDF core font (Helvetica) keeps rendering fast (no font file to parse and subset): letters outside
 Latin-1 are reduced to their base letter (``ń`` -> ``n``); the ELMO itself keeps every name exactly.
@@ -10,11 +11,12 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from fpdf import FPDF
 
 from ewp_node.mobilities.records import Mobility
-from ewp_node.tors.records import TranscriptInput
+from ewp_node.tors.records import ReceivedTranscript, TranscriptInput
 
 #: Widths (mm) of the course table's columns: code, course, ECTS, grade, result.
 COLUMNS = (24, 96, 14, 16, 24)
@@ -92,4 +94,47 @@ def render_pdf(transcript: TranscriptInput, mobility: Mobility, issuer_name: str
     pdf.paragraph(words.schemes, bold=True)
     for scheme_id, description in transcript.grading_schemes:
         pdf.paragraph(f"{scheme_id}: {description}", 9)
+    return bytes(pdf.output())
+
+
+@dataclass(frozen=True)
+class RecognitionWording:
+    title: str
+    student: str
+    host: str
+    year: str
+    columns: tuple[str, str, str, str, str]
+    total: str
+    by_hand: str
+
+
+RECOGNITION_WORDINGS = {
+    "en": RecognitionWording("Recognised mobility", "Student", "Host institution", "Academic year",
+                             ("Code", "Course", "ECTS", "Host", "Our grade"), "ECTS credits passed",
+                             "to convert by hand"),
+    "fr": RecognitionWording("Mobilité reconnue", "Étudiant(e)", "Établissement d'accueil", "Année universitaire",
+                             ("Code", "Cours", "ECTS", "Accueil", "Notre note"), "Crédits ECTS validés",
+                             "à convertir à la main"),
+}
+
+
+def render_recognition_pdf(received: ReceivedTranscript, mobility: Mobility, lang: str) -> bytes:
+    """The recognised mobility of an accepted transcript as a one-language PDF page."""
+    if received.recognition is None:
+        raise ValueError("only an accepted transcript has a recognised mobility")
+    words = RECOGNITION_WORDINGS[lang]
+    student = mobility.student
+    pdf = _Document()
+    pdf.paragraph(words.title, 16, bold=True)
+    pdf.paragraph(f"{words.student}: {student.given_names} {student.family_name} ({student.global_id})")
+    pdf.paragraph(f"{words.host}: {received.receiving_hei_id}    {words.year}: {mobility.receiving_academic_year_id}")
+    pdf.ln(4)
+    pdf.row(words.columns, bold=True)
+    total = Decimal(0)
+    for result in received.recognition.results:
+        pdf.row((result.code, result.title, result.ects or "", result.host_grade, result.home_grade or words.by_hand))
+        if result.passed and result.ects:
+            total += Decimal(result.ects)
+    pdf.ln(4)
+    pdf.paragraph(f"{words.total}: {format(total, 'f')}", bold=True)
     return bytes(pdf.output())

@@ -91,7 +91,7 @@ class UnknownRecord(LookupError):
     """No accepted transcript of that id for our HEIs (rejected ones have no recognition record)."""
 
 
-def _load(session: Session, our_heis: Collection[str], received_id: int) -> tuple[ReceivedTranscript, Mobility]:
+def load_record(session: Session, our_heis: Collection[str], received_id: int) -> tuple[ReceivedTranscript, Mobility]:
     """:raises UnknownRecord: no such accepted transcript, or its mobility is gone."""
     found = repo.received_by_id(session, our_heis, received_id)
     row = None if found is None else mobility_repo.find(session, found[0].sending_hei_id, found[0].omobility_id)
@@ -104,7 +104,7 @@ def replay(sessions: sessionmaker[Session], home: Path, our_heis: Collection[str
            webhook: bool) -> Path:
     """Write the record's file again and, with ``webhook``, queue its POST again. :raises UnknownRecord:"""
     with sessions.begin() as session:
-        received, mobility = _load(session, our_heis, received_id)
+        received, mobility = load_record(session, our_heis, received_id)
         if webhook:
             queue_webhook(session, received)
     return write_recognition(home, received, mobility)
@@ -120,7 +120,7 @@ def send_webhook(services: SendServices, delivery: Delivery) -> int:
     for object_id in delivery.object_ids:
         try:
             with services.sessions() as session:
-                record = recognition_record(*_load(session, {delivery.owner_hei}, int(object_id)))
+                record = recognition_record(*load_record(session, {delivery.owner_hei}, int(object_id)))
         except UnknownRecord as exc:
             raise DeliveryRefused(str(exc)) from exc
         body = json.dumps(record, ensure_ascii=False).encode("utf-8")

@@ -64,6 +64,14 @@ def test_list_and_show_received_transcripts(tmp_path: Path, capsys: pytest.Captu
     assert "missing" not in capsys.readouterr().out
     assert main(["sis", str(home), "replay", str(rejected.id)]) == 1
     assert "no recognition record" in capsys.readouterr().err
+    exported = tmp_path / "recognised.json"
+    for lang in ("en", "fr"):
+        pdf = tmp_path / f"recognised-{lang}.pdf"
+        assert main(["tor", str(home), "export", str(accepted.id), "--json", str(exported), "--pdf", str(pdf),
+                     "--lang", lang]) == 0
+        assert pdf.read_bytes().startswith(b"%PDF-")
+    assert json.loads(exported.read_text(encoding="utf-8"))["courses"][0]["ects"] == "9"
+    assert main(["tor", str(home), "export", str(rejected.id)]) == 1
 
 
 def test_init_with_a_demo_partner_issues_a_signed_transcript(tmp_path: Path, validate_official) -> None:  # type: ignore[no-untyped-def]
