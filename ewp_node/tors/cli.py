@@ -5,7 +5,8 @@ the international office, and their hand-off to the student information system.
 ``list`` and ``show ID`` show the transcripts received for our students, with the converted grades;
 ``fetch --hei PARTNER --omobility ID`` fetches, checks and converts a partner's transcript now;
 ``export ID`` writes a recognised mobility for the diploma supplement (JSON, PDF page);
-``sis list`` shows the recognition records, ``sis replay ID`` writes one again and queues its webhook POST.
+``sis list`` shows the recognition records, ``sis replay ID`` writes one again and queues its webhook POST,
+``sis registrations`` writes the registration records of approved mobilities.
 Exit codes: 0 done, 1 refused (invalid file, not our mobility, partner failure, rejected transcript).
 """
 
@@ -109,6 +110,17 @@ def cmd_sis_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sis_registrations(args: argparse.Namespace) -> int:
+    from ewp_node.tors.registration import write_registrations
+
+    with home_context(args.home) as ctx:
+        written = write_registrations(ctx.sessions, ctx.settings.home, ctx.settings.hei_ids)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"{len(written)} new registration records")
+    return 0
+
+
 def cmd_sis_replay(args: argparse.Namespace) -> int:
     from ewp_node.tors.sis import replay
 
@@ -187,6 +199,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("home")
     actions = p.add_subparsers(dest="action", required=True)
     actions.add_parser("list", help="every recognition record and its file").set_defaults(func=_guarded(cmd_sis_list))
+    actions.add_parser("registrations", help="write a registration record for each mobility whose nomination and "
+                       "learning agreement are approved (new ones only)").set_defaults(
+        func=_guarded(cmd_sis_registrations))
     a = actions.add_parser("replay", help="write a record's file again and queue its webhook POST again")
     a.add_argument("id", type=int, help="the received transcript's id (tor list)")
     a.set_defaults(func=_guarded(cmd_sis_replay))

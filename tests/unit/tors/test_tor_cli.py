@@ -98,3 +98,21 @@ def test_init_with_a_demo_partner_issues_a_signed_transcript(tmp_path: Path, val
         assert labels <= {row.get("label") for row in table}
         assert {c.label for c in elmo.reports[0].learning_opportunities[0].instance.result_distribution.categories} \
             == {row.get("label") for row in table}
+
+
+def test_registration_records_of_approved_mobilities(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home = tmp_path / "home"
+    assert main(["init", str(home), "--hei-id", HEI, "--hei-name", "CLI University", "--base-url",
+                 "https://ewp.uni-cli.example.eu", "--with-demo-data", "fr", "--demo-partner", PARTNER]) == 0
+    approved = [m for m, v in demo_mobilities(HEI, PARTNER) if v and v[-1].receiving_signature is not None]
+    capsys.readouterr()
+    assert main(["sis", str(home), "registrations"]) == 0
+    assert f"{len(approved)} new registration records" in capsys.readouterr().out
+    [path] = (home / "sis-outbox").glob("registration-*.json")
+    record = json.loads(path.read_text(encoding="utf-8"))
+    assert record["student"]["esi"] == approved[0].student.global_id
+    assert record["mobility"]["omobility_id"] == approved[0].omobility_id
+    assert [c["title"] for c in record["learning_agreement"]["courses"]][:1] and \
+        all(c["ects"] for c in record["learning_agreement"]["courses"])
+    assert main(["sis", str(home), "registrations"]) == 0
+    assert "0 new registration records" in capsys.readouterr().out  # written once
