@@ -71,8 +71,9 @@ def _sign_and_verify(repeat: int) -> tuple[dict[str, Any], IssuedTranscript]:
     now = datetime.now(UTC)
 
     def build_sign() -> bytes:
-        return sign_transcript(transcript_elmo(transcript, mobility, hei, "https://bench.example.eu", now),
-                               server_key, HEI, now)
+        [signed] = sign_transcript(transcript_elmo(transcript, mobility, hei, "https://bench.example.eu", now),
+                                   server_key, HEI, now)
+        return signed
 
     signed = build_sign()
     issued = IssuedTranscript(HEI, PARTNER, mobility.omobility_id, mobility.receiving_academic_year_id, signed,
@@ -96,8 +97,8 @@ def _bench_get(url: str, issued: IssuedTranscript, count: int, repeat: int) -> d
     sessions = session_factory(engine)
     rows = [{"receiving_hei_id": HEI, "sending_hei_id": PARTNER, "omobility_id": f"m-{n:06d}",
              "receiving_academic_year_id": issued.receiving_academic_year_id, "elmo": issued.elmo,
-             "conversion_table": issued.conversion_table, "issued_at": issued.issued_at,
-             "modified_at": issued.modified_at}
+             "conversion_table": issued.conversion_table, "elmo_v1": b"", "conversion_table_v1": b"",
+             "issued_at": issued.issued_at, "modified_at": issued.modified_at}
             for n in range(count)]
     with sessions.begin() as session:
         session.execute(insert(IssuedTranscriptRow), rows)

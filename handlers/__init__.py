@@ -16,6 +16,7 @@ from handlers import (
     imobility_tor_cnr,
     imobility_tor_stats,
     imobility_tors,
+    imobility_tors_v2,
     institutions,
     omobilities,
     omobility_cnr,
@@ -26,4 +27,4 @@ from handlers import (
 
 ENABLED = (echo, institutions, ounits, courses, course_replication, factsheet, file,
            omobilities, omobility_las, imobilities, omobility_cnr, omobility_la_cnr, imobility_cnr,
-           imobility_tors, imobility_tor_cnr, imobility_tor_stats)
+           imobility_tors, imobility_tors_v2, imobility_tor_cnr, imobility_tor_stats)

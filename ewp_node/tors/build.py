@@ -1,5 +1,5 @@
-"""XML of IMobility ToRs v3 (get and index responses, reading a get response as a partner's client) and of
-IMobility ToR Stats v1.
+"""XML of IMobility ToRs v3 and v2 (get and index responses; reading a v3 get response as a partner's client)
+and of IMobility ToR Stats v1.
 
 Each ``<elmo>`` is spliced into the get response byte for byte, as it was signed (no parse, no re-serialisation).
 The response root declares only its own default namespace, which ``<elmo>`` overrides with the ELMO one, and
@@ -19,39 +19,61 @@ from lxml import etree
 
 from ewp_node.elmo.model import NAMESPACES
 from ewp_node.responses import serialize
-from ewp_node.tors.issue import ELMO_VERSION, IscedTables
+from ewp_node.tors.issue import ELMO_V1_VERSION, ELMO_VERSION, IscedTables
 from ewp_node.tors.records import IssuedTranscript
-from ewp_node.xml.ns import IMOBILITY_TOR_STATS, IMOBILITY_TORS, endpoint_ns, q
+from ewp_node.xml.ns import IMOBILITY_TOR_STATS, IMOBILITY_TORS, IMOBILITY_TORS_V2, endpoint_ns, q
 
-TORS_GET = endpoint_ns(IMOBILITY_TORS, "get-response")
-TORS_INDEX = endpoint_ns(IMOBILITY_TORS, "index-response")
-ELMO_NS = NAMESPACES[ELMO_VERSION]
-_ELMO_SLOT = f'<elmo xmlns="{ELMO_NS}"/>'.encode()
+
+@dataclass(frozen=True)
+class TorsMajor:
+    """What differs between the majors we serve: namespaces, the ELMO inside, the academic year (v3 only)."""
+
+    get_ns: str
+    index_ns: str
+    elmo_version: str
+    with_year: bool
+
+    @property
+    def elmo_ns(self) -> str:
+        return NAMESPACES[self.elmo_version]
+
+    @property
+    def elmo_slot(self) -> bytes:
+        return f'<elmo xmlns="{self.elmo_ns}"/>'.encode()
+
+
+TORS_V3 = TorsMajor(endpoint_ns(IMOBILITY_TORS, "get-response"), endpoint_ns(IMOBILITY_TORS, "index-response"),
+                    ELMO_VERSION, True)
+TORS_V2 = TorsMajor(endpoint_ns(IMOBILITY_TORS_V2, "get-response"), endpoint_ns(IMOBILITY_TORS_V2, "index-response"),
+                    ELMO_V1_VERSION, False)
+TORS_GET, TORS_INDEX, ELMO_NS = TORS_V3.get_ns, TORS_V3.index_ns, TORS_V3.elmo_ns
 
 
 def _sub(parent: etree._Element, local: str, text: str | None = None) -> etree._Element:
-    element = etree.SubElement(parent, q(TORS_GET, local))
+    element = etree.SubElement(parent, q(etree.QName(parent).namespace or "", local))
     element.text = text
     return element
 
 
-def _tor(parent: etree._Element, transcript: IssuedTranscript) -> None:
+def _tor(parent: etree._Element, transcript: IssuedTranscript, major: TorsMajor) -> None:
     tor = _sub(parent, "tor")
     _sub(tor, "omobility-id", transcript.omobility_id)
-    _sub(tor, "receiving-academic-year-id", transcript.receiving_academic_year_id)
-    etree.SubElement(tor, q(ELMO_NS, "elmo"), nsmap={None: ELMO_NS})  # the slot of the signed document
+    if major.with_year:
+        _sub(tor, "receiving-academic-year-id", transcript.receiving_academic_year_id)
+    etree.SubElement(tor, q(major.elmo_ns, "elmo"), nsmap={None: major.elmo_ns})  # the signed document's slot
 
 
-def build_conversion_table(tables: IscedTables) -> bytes:
+def build_conversion_table(tables: IscedTables, major: TorsMajor = TORS_V3) -> bytes:
     """The ToR's ``<gradeConversionTable>``, serialised once when the transcript is issued (empty: none)."""
     if not tables:
         return b""
-    table = etree.Element(q(TORS_GET, "gradeConversionTable"), nsmap={None: TORS_GET})
+    table = etree.Element(q(major.get_ns, "gradeConversionTable"), nsmap={None: major.get_ns})
     for code, rows in tables:
         isced = _sub(table, "iscedTable")
         isced.set("iscedCode", code)
         for label, percentage in rows:
-            etree.SubElement(isced, q(TORS_GET, "gradeFrequency"), label=label, percentage=format(percentage, "f"))
+            etree.SubElement(isced, q(major.get_ns, "gradeFrequency"), label=label,
+                             percentage=format(percentage, "f"))
     return etree.tostring(table)
 
 
@@ -61,24 +83,26 @@ def _without_declaration(document: bytes) -> memoryview:
     return memoryview(document)[start:]
 
 
-def build_tors_get(transcripts: Sequence[IssuedTranscript]) -> bytes:
+def build_tors_get(transcripts: Sequence[IssuedTranscript], major: TorsMajor = TORS_V3) -> bytes:
     """The get response, serialised, each transcript's signed ``<elmo>`` (and its conversion table) in its slot."""
-    root = etree.Element(q(TORS_GET, "imobility-tors-get-response"), nsmap={None: TORS_GET})
+    root = etree.Element(q(major.get_ns, "imobility-tors-get-response"), nsmap={None: major.get_ns})
     for transcript in transcripts:
-        _tor(root, transcript)
-    parts = serialize(root).split(_ELMO_SLOT)
+        _tor(root, transcript, major)
+    parts = serialize(root).split(major.elmo_slot)
     if len(parts) != len(transcripts) + 1:
         raise AssertionError("an ELMO slot is missing from the serialised skeleton")
     spliced: list[bytes | memoryview] = [parts[0]]
     for transcript, rest in zip(transcripts, parts[1:], strict=True):
-        spliced += [_without_declaration(transcript.elmo), transcript.conversion_table, rest]
+        elmo, table = ((transcript.elmo, transcript.conversion_table) if major is TORS_V3
+                       else (transcript.elmo_v1, transcript.conversion_table_v1))
+        spliced += [_without_declaration(elmo), table, rest]
     return b"".join(spliced)
 
 
-def build_tors_index(omobility_ids: Iterable[str]) -> etree._Element:
-    root = etree.Element(q(TORS_INDEX, "imobility-tors-index-response"), nsmap={None: TORS_INDEX})
+def build_tors_index(omobility_ids: Iterable[str], major: TorsMajor = TORS_V3) -> etree._Element:
+    root = etree.Element(q(major.index_ns, "imobility-tors-index-response"), nsmap={None: major.index_ns})
     for omobility_id in omobility_ids:
-        etree.SubElement(root, q(TORS_INDEX, "omobility-id")).text = omobility_id
+        etree.SubElement(root, q(major.index_ns, "omobility-id")).text = omobility_id
     return root
 
 

@@ -41,6 +41,8 @@ from ewp_node.tors.pdf import WORDINGS, render_pdf
 from ewp_node.tors.records import CourseResult, GradeShare, TranscriptInput
 
 ELMO_VERSION = "2.1.1"
+#: ELMO of IMobility ToRs v2, still served for partners on the old major.
+ELMO_V1_VERSION = "1.7"
 #: Languages of the attached PDF rendering.
 PDF_LANGUAGES = ("en", "fr")
 #: Decimal places of the percentages in ``gradeConversionTable`` (enough to keep every vector's result).
@@ -101,10 +103,11 @@ def transcript_elmo(transcript: TranscriptInput, mobility: Mobility, hei: HeiCon
     return Elmo(generated_date=now, learner=_learner(mobility), reports=(report,))
 
 
-def sign_transcript(elmo: Elmo, server_key: KeyPair, signer_name: str, now: datetime) -> bytes:
-    """The ELMO 2.1.1 document, signed with the server key (certificate in ``KeyInfo``)."""
+def sign_transcript(elmo: Elmo, server_key: KeyPair, signer_name: str, now: datetime,
+                    versions: tuple[str, ...] = (ELMO_VERSION,)) -> list[bytes]:
+    """The ELMO document in each of ``versions``, signed with the server key (one certificate in ``KeyInfo``)."""
     certificate = self_signed_certificate(server_key.private, signer_name, now)
-    return sign_elmo(build_elmo(elmo, ELMO_VERSION), server_key.private, certificate)
+    return [sign_elmo(build_elmo(elmo, version), server_key.private, certificate) for version in versions]
 
 
 def _percentages(shares: Iterable[GradeShare]) -> tuple[tuple[str, Decimal], ...]:

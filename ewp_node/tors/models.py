@@ -31,6 +31,9 @@ class IssuedTranscriptRow(Base):
     elmo: Mapped[bytes] = mapped_column(LargeBinary)
     #: The ``<gradeConversionTable>`` element as served (empty: none).
     conversion_table: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The same transcript for IMobility ToRs v2: signed ELMO 1.7 and its table in the v2 namespace.
+    elmo_v1: Mapped[bytes] = mapped_column(LargeBinary)
+    conversion_table_v1: Mapped[bytes] = mapped_column(LargeBinary)
     issued_at: Mapped[datetime]
     modified_at: Mapped[datetime]
 

@@ -72,6 +72,9 @@ class IssuedTranscript:
     conversion_table: bytes
     issued_at: datetime
     modified_at: datetime
+    #: The same for IMobility ToRs v2: the transcript signed as ELMO 1.7, its table in the v2 namespace.
+    elmo_v1: bytes = b""
+    conversion_table_v1: bytes = b""
 
 
 class ReceiptState(StrEnum):

@@ -25,7 +25,8 @@ def _issued(row: Row[Any] | IssuedTranscriptRow) -> IssuedTranscript:
     return IssuedTranscript(receiving_hei_id=row.receiving_hei_id, sending_hei_id=row.sending_hei_id,
                             omobility_id=row.omobility_id, receiving_academic_year_id=row.receiving_academic_year_id,
                             elmo=row.elmo, conversion_table=row.conversion_table, issued_at=row.issued_at,
-                            modified_at=row.modified_at)
+                            modified_at=row.modified_at, elmo_v1=row.elmo_v1,
+                            conversion_table_v1=row.conversion_table_v1)
 
 
 def save_issued(session: Session, transcript: IssuedTranscript) -> None:
@@ -41,6 +42,8 @@ def save_issued(session: Session, transcript: IssuedTranscript) -> None:
     row.receiving_academic_year_id = transcript.receiving_academic_year_id
     row.elmo = transcript.elmo
     row.conversion_table = transcript.conversion_table
+    row.elmo_v1 = transcript.elmo_v1
+    row.conversion_table_v1 = transcript.conversion_table_v1
     row.modified_at = transcript.modified_at
 
 

@@ -14,8 +14,8 @@ from ewp_node.context import NodeContext
 from ewp_node.mobilities import repository as mobility_repo
 from ewp_node.mobilities.records import Direction
 from ewp_node.tors import repository as repo
-from ewp_node.tors.build import build_conversion_table
-from ewp_node.tors.issue import isced_tables, sign_transcript, transcript_elmo
+from ewp_node.tors.build import TORS_V2, build_conversion_table
+from ewp_node.tors.issue import ELMO_V1_VERSION, ELMO_VERSION, isced_tables, sign_transcript, transcript_elmo
 from ewp_node.tors.records import IssuedTranscript, TranscriptInput
 
 #: The outbox kind of the CNR we send when a transcript is issued or corrected.
@@ -46,12 +46,13 @@ def issue_transcripts(ctx: NodeContext, transcripts: Sequence[TranscriptInput], 
             mobility = mobility_repo.mobility_record(row)
             hei = heis[row.receiving_hei_id]
             elmo = transcript_elmo(transcript, mobility, hei, ctx.settings.base_url, now)
+            v3, v2 = sign_transcript(elmo, ctx.server_key, hei.id, now, (ELMO_VERSION, ELMO_V1_VERSION))
+            tables = isced_tables(transcript)
             record = IssuedTranscript(
                 receiving_hei_id=hei.id, sending_hei_id=transcript.sending_hei_id,
                 omobility_id=transcript.omobility_id, receiving_academic_year_id=mobility.receiving_academic_year_id,
-                elmo=sign_transcript(elmo, ctx.server_key, hei.id, now),
-                conversion_table=build_conversion_table(isced_tables(transcript)),
-                issued_at=now, modified_at=now)
+                elmo=v3, conversion_table=build_conversion_table(tables), issued_at=now, modified_at=now,
+                elmo_v1=v2, conversion_table_v1=build_conversion_table(tables, TORS_V2))
             repo.save_issued(session, record)
             if notify:
                 enqueue(session, TOR_CNR, owner_hei=hei.id, partner_hei=transcript.sending_hei_id,

@@ -73,6 +73,9 @@ def endpoint_ns(base: str, document: str) -> str:
 # Transcripts of records: IMobility ToRs v3 (ELMO 2.1.1) and its CNR v2, the network's newer majors.
 IMOBILITY_TORS = f"{GH}/ewp-specs-api-imobility-tors/blob/stable-v3/endpoints"
 IMOBILITY_TORS_ENTRY = f"{GH}/ewp-specs-api-imobility-tors/blob/stable-v3/manifest-entry.xsd"
+#: IMobility ToRs v2 (ELMO 1.7), served as well for partners still on the old major.
+IMOBILITY_TORS_V2 = f"{GH}/ewp-specs-api-imobility-tors/blob/stable-v2/endpoints"
+IMOBILITY_TORS_V2_ENTRY = f"{GH}/ewp-specs-api-imobility-tors/blob/stable-v2/manifest-entry.xsd"
 IMOBILITY_TOR_CNR = f"{GH}/ewp-specs-api-imobility-tor-cnr/tree/stable-v2"
 IMOBILITY_TOR_CNR_ENTRY = f"{GH}/ewp-specs-api-imobility-tor-cnr/blob/stable-v2/manifest-entry.xsd"
 IMOBILITY_TOR_STATS = f"{GH}/ewp-specs-api-imobility-tor-stats/tree/stable-v1"

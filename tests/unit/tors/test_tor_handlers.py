@@ -202,3 +202,26 @@ def test_tor_stats_count_issued_transcripts_for_the_stats_portal_only(make_node,
     response = node.call(method, "/ewp/imobility-tor-stats")
     assert response.status_code == 403
     validate_official(response.data)
+
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_tors_v2_serves_the_same_transcripts_as_elmo_1_7(tor_node, method: str, validate_official) -> None:  # type: ignore[no-untyped-def]
+    from ewp_node.elmo import NAMESPACES, verify_elmo
+    from ewp_node.tors.build import TORS_V2
+
+    node, k, others = tor_node
+    hei = ("receiving_hei_id", RECEIVING)
+    root = _ok(node.call(method, "/ewp/imobility-tors-v2/get", [hei, ("omobility_id", k), ("omobility_id", others)]),
+               validate_official)
+    assert _ids(root, f"{{{TORS_V2.get_ns}}}tor/{{{TORS_V2.get_ns}}}omobility-id") == [k]
+    [elmo] = root.iterfind(f"{{{TORS_V2.get_ns}}}tor/{{{NAMESPACES['1.7']}}}elmo")
+    cut = etree.tostring(elmo)
+    validate_official(cut)
+    verify_elmo(cut, trusted_keys=[node.ctx.server_key.private.public_key()])
+    assert root.find(f"{{{TORS_V2.get_ns}}}tor/{{{TORS_V2.get_ns}}}gradeConversionTable") is not None
+    index = _ok(node.call(method, "/ewp/imobility-tors-v2/index", [hei]), validate_official)
+    assert _ids(index, f"{{{TORS_V2.index_ns}}}omobility-id") == [k]
+    assert len(_ok(node.call(method, "/ewp/imobility-tors-v2/get", [("receiving_hei_id", FAKE), ("omobility_id", k)]),
+                   validate_official)) == 0
+    assert node.call(method, "/ewp/imobility-tors-v2/get", [("omobility_id", k)]).status_code == 400

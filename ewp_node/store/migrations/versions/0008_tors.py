@@ -25,6 +25,8 @@ def upgrade() -> None:
     sa.Column('receiving_academic_year_id', sa.String(length=9), nullable=False),
     sa.Column('elmo', sa.LargeBinary(), nullable=False),
     sa.Column('conversion_table', sa.LargeBinary(), nullable=False),
+    sa.Column('elmo_v1', sa.LargeBinary(), nullable=False),
+    sa.Column('conversion_table_v1', sa.LargeBinary(), nullable=False),
     sa.Column('issued_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('modified_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tor_issued')),
