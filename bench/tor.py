@@ -1,7 +1,8 @@
 """Benchmark: transcripts of records.
 
-Prints one JSON object: ``build_sign_ms`` (a 40-course ELMO 2.1.1 built from the SIS records and signed with
-the server key, its certificate included) and ``verify_convert_ms`` (the signature verified against the
+Prints one JSON object: ``build_sign_ms`` (a 40-course ELMO 2.1.1 built from the SIS records, its PDF in two
+languages attached, and signed with the server key, its certificate included; ``build_sign_both_majors_ms``: also
+signed as ELMO 1.7 for ToRs v2, what an import does) and ``verify_convert_ms`` (the signature verified against the
 partner's key, the document validated and read, every result converted and matched against the LA), medians
 of ``--repeat`` runs; then, per database, IMobility ToRs ``get`` with max ids (parameters parsed, store read,
 each signed ELMO parsed into the response, serialised: everything but the HTTP signature layer) against the
@@ -37,7 +38,7 @@ from ewp_node.security.caller import Caller
 from ewp_node.security.keys import fingerprint
 from ewp_node.store.db import make_engine, session_factory, upgrade_database
 from ewp_node.tors.build import build_conversion_table, build_tors_get, parse_tors_get
-from ewp_node.tors.issue import isced_tables, sign_transcript, transcript_elmo
+from ewp_node.tors.issue import ELMO_V1_VERSION, ELMO_VERSION, isced_tables, sign_transcript, transcript_elmo
 from ewp_node.tors.models import IssuedTranscriptRow
 from ewp_node.tors.receive import recognize, verified_elmo
 from ewp_node.tors.records import CourseResult, GradeShare, IssuedTranscript, Term, TranscriptInput
@@ -75,6 +76,10 @@ def _sign_and_verify(repeat: int) -> tuple[dict[str, Any], IssuedTranscript]:
                                    server_key, HEI, now)
         return signed
 
+    def build_sign_both_majors() -> list[bytes]:  # what an import does: ELMO 2.1.1 (ToRs v3) and 1.7 (v2)
+        return sign_transcript(transcript_elmo(transcript, mobility, hei, "https://bench.example.eu", now),
+                               server_key, HEI, now, (ELMO_VERSION, ELMO_V1_VERSION))
+
     signed = build_sign()
     issued = IssuedTranscript(HEI, PARTNER, mobility.omobility_id, mobility.receiving_academic_year_id, signed,
                               build_conversion_table(isced_tables(transcript)), now, now)
@@ -88,6 +93,7 @@ def _sign_and_verify(repeat: int) -> tuple[dict[str, Any], IssuedTranscript]:
 
     verify_convert()
     return {"courses": COURSES, "elmo_bytes": len(signed), "build_sign_ms": round(_time(build_sign, repeat), 2),
+            "build_sign_both_majors_ms": round(_time(build_sign_both_majors, repeat), 2),
             "verify_convert_ms": round(_time(verify_convert, repeat), 2)}, issued
 
 
