@@ -1,4 +1,4 @@
-"""XML of IMobility ToRs v3 and v2 (get and index responses; reading a v3 get response as a partner's client)
+"""XML of IMobility ToRs v3 and v2 (get and index responses; reading a get response as a partner's client)
 and of IMobility ToR Stats v1.
 
 Each ``<elmo>`` is spliced into the get response byte for byte, as it was signed (no parse, no re-serialisation).
@@ -127,25 +127,27 @@ class FetchedTor:
 
 
 class InvalidTorResponse(ValueError):
-    """The partner's answer is not an IMobility ToRs v3 get response we can read."""
+    """The partner's answer is not an IMobility ToRs get response we can read."""
 
 
 def parse_tors_get(root: etree._Element) -> list[FetchedTor]:
-    """The transcripts of a get response (already schema-checked by the caller when it can)."""
-    if root.tag != q(TORS_GET, "imobility-tors-get-response"):
-        raise InvalidTorResponse(f"not an IMobility ToRs v3 get response: {root.tag}")
+    """The transcripts of a v3 or v2 get response (the major told by the root's namespace)."""
+    major = next((m for m in (TORS_V3, TORS_V2) if root.tag == q(m.get_ns, "imobility-tors-get-response")), None)
+    if major is None:
+        raise InvalidTorResponse(f"not an IMobility ToRs v3 or v2 get response: {root.tag}")
+    ns = major.get_ns
     fetched = []
-    for tor in root.iterfind(q(TORS_GET, "tor")):
-        omobility_id = (tor.findtext(q(TORS_GET, "omobility-id")) or "").strip()
-        elmo = tor.find(q(ELMO_NS, "elmo"))
+    for tor in root.iterfind(q(ns, "tor")):
+        omobility_id = (tor.findtext(q(ns, "omobility-id")) or "").strip()
+        elmo = tor.find(q(major.elmo_ns, "elmo"))
         if not omobility_id or elmo is None:
-            raise InvalidTorResponse("a <tor> lacks its omobility-id or its ELMO 2 document")
+            raise InvalidTorResponse(f"a <tor> lacks its omobility-id or its ELMO {major.elmo_version} document")
         tables: dict[str, tuple[tuple[str, Decimal], ...]] = {}
-        for isced in tor.iterfind(f"{q(TORS_GET, 'gradeConversionTable')}/{q(TORS_GET, 'iscedTable')}"):
+        for isced in tor.iterfind(f"{q(ns, 'gradeConversionTable')}/{q(ns, 'iscedTable')}"):
             try:
                 tables[isced.get("iscedCode", "")] = tuple(
                     (row.get("label", ""), Decimal(row.get("percentage", "")))
-                    for row in isced.iterfind(q(TORS_GET, "gradeFrequency")))
+                    for row in isced.iterfind(q(ns, "gradeFrequency")))
             except ArithmeticError:
                 raise InvalidTorResponse(f"a percentage of ISCED table {isced.get('iscedCode')} is not a number"
                                          ) from None

@@ -17,13 +17,14 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from sqlalchemy.orm import Session, sessionmaker
 
-from ewp_node.client import EwpClient, PartnerUnavailable
+from ewp_node.client import EwpClient, PartnerRefused, PartnerUnavailable
 from ewp_node.elmo import SignatureError, parse_elmo, verify_elmo
 from ewp_node.elmo.model import Elmo, LearningOpportunity
 from ewp_node.esi import InvalidEsi
 from ewp_node.grades import ConversionPolicy
 from ewp_node.mobilities import repository as mobility_repo
 from ewp_node.mobilities.records import Component, ComponentKind, Direction, LearningAgreement, Mobility
+from ewp_node.registry.catalogue import ApiEntry
 from ewp_node.tors import repository as repo
 from ewp_node.tors.build import FetchedTor, InvalidTorResponse, parse_tors_get
 from ewp_node.tors.conversion import convert_result
@@ -32,8 +33,8 @@ from ewp_node.tors.sis import queue_webhook, write_recognition
 from ewp_node.xml.parse import MalformedDocument
 
 TORS_API = "imobility-tors"
-#: The major we read (ELMO 2.1.1).
-TORS_MAJOR = 3
+#: The majors we read, preferred first: v3 (ELMO 2.1.1), else v2 (ELMO 1.7) for partners on the old major.
+TORS_MAJORS = (3, 2)
 
 
 class TorFetchFailed(PartnerUnavailable):
@@ -138,6 +139,16 @@ def recognize(elmo: Elmo, fetched: FetchedTor, policy: ConversionPolicy, partner
     return Recognition(tuple(results), tuple(c.title for c in studied if id(c) not in matched))
 
 
+def _tors_entry(client: EwpClient, partner_hei_id: str) -> ApiEntry:
+    """The partner's ToRs entry of the first major of :data:`TORS_MAJORS` it serves. :raises PartnerRefused:"""
+    for major in TORS_MAJORS[:-1]:
+        try:
+            return client.find(partner_hei_id, TORS_API, major=major)
+        except PartnerRefused:
+            continue
+    return client.find(partner_hei_id, TORS_API, major=TORS_MAJORS[-1])
+
+
 def fetch_transcripts(receiver: Receiver, partner_hei_id: str, omobility_ids: Iterable[str]
                       ) -> list[ReceivedTranscript]:
     """Fetch, check, convert and record the partner's transcripts of these mobilities of ours.
@@ -147,13 +158,13 @@ def fetch_transcripts(receiver: Receiver, partner_hei_id: str, omobility_ids: It
     """
     ids = list(dict.fromkeys(omobility_ids))
     client = receiver.client
-    entry = client.find(partner_hei_id, TORS_API, major=TORS_MAJOR)
+    entry = _tors_entry(client, partner_hei_id)
     per_call = max(1, entry.limits.get("max-omobility-ids", 1))
     fetched: list[FetchedTor] = []
     for start in range(0, len(ids), per_call):
         response = client.call(partner_hei_id, TORS_API, "get-url",
                                [("receiving_hei_id", partner_hei_id),
-                                *(("omobility_id", i) for i in ids[start:start + per_call])], major=TORS_MAJOR)
+                                *(("omobility_id", i) for i in ids[start:start + per_call])], major=entry.major)
         if response.status != 200:
             raise TorFetchFailed(partner_hei_id, response.status)
         if response.root is None:

@@ -164,3 +164,43 @@ def test_an_altered_or_foreign_signed_transcript_is_rejected_and_recorded(exchan
     assert foreign.state is ReceiptState.REJECTED and "SignerNotTrusted" in (foreign.reason or "")
     assert [r.state for r in _received(pair)] == [ReceiptState.REJECTED, ReceiptState.REJECTED]
     assert not list((pair.a.settings.home / "sis-outbox").glob("*.json"))
+
+
+def test_a_partner_on_tors_v2_is_read_as_elmo_1_7(make_pair, vectors: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    """B publishes only IMobility ToRs v2: A falls back to it, verifies the ELMO 1.7 and converts the same."""
+    from lxml import etree
+
+    from ewp_node.xml.ns import IMOBILITY_TORS_ENTRY, REGISTRY, q
+
+    def v2_only(manifests) -> None:  # type: ignore[no-untyped-def]
+        for manifest in manifests:
+            if manifest.find(f".//{{{REGISTRY}}}hei[@id='{B}']") is not None:
+                for entry in manifest.iter(q(IMOBILITY_TORS_ENTRY, "imobility-tors")):
+                    entry.getparent().remove(entry)
+
+    pair = make_pair(a_heis=(A,), b_heis=(B,), edit_manifests=v2_only)
+    mobility, versions = approved_mobility(A, B)
+    store_mobility(pair.a, mobility, versions, Direction.OUTGOING)
+    store_mobility(pair.b, mobility, versions, Direction.INCOMING)
+    it = vectors["scales"]["IT-18-30"]
+    (pair.a.settings.home / POLICY_FILE).write_text(json.dumps({"scales": vectors["scales"], "partners": [
+        {"hei_id": B, "isced_prefix": "", "host_scale": "IT-18-30", "home_scale": "FR-0-20"}]}), encoding="utf-8")
+    courses = [{**c, "grading_scheme": "IT-18-30"} for c in courses_of_scale(it, "0421", "LAW")]
+    issue_transcripts(pair.b, read_document({"format": "ewp-node-tor/1", "transcripts": [{
+        "sending_hei_id": A, "omobility_id": mobility.omobility_id,
+        "grading_schemes": [{"id": "IT-18-30", "description": "Italian 18-30"}], "courses": courses}]}))
+    assert pair.a.registry.index.lookup(B, "imobility-tors", 3) is None
+    received = _fetch(pair, mobility.omobility_id)
+    assert received.state is ReceiptState.ACCEPTED, received.reason
+    assert received.recognition is not None
+    [expected] = [c for c in vectors["conversions"] if (c["from"], c["to"]) == ("IT-18-30", "FR-0-20")]
+    assert [r.home_grade for r in received.recognition.results] == [case["midpoint"] for case in expected["expected"]]
+    assert etree.QName(etree.fromstring(received_elmo(pair, received.id))).namespace == \
+        "https://github.com/emrex-eu/elmo-schemas/tree/v1"
+
+
+def received_elmo(pair, received_id: int) -> bytes:  # type: ignore[no-untyped-def]
+    with pair.a.sessions() as session:
+        found = repo.received_by_id(session, {A}, received_id)
+    assert found is not None
+    return found[1]
