@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 #: Modules that register sender kinds when imported (domain packages add theirs here).
 SENDER_MODULES: tuple[str, ...] = ("ewp_node.mobilities.fetches", "ewp_node.tors.fetches",
-                                    "ewp_node.tors.sis")
+                                    "ewp_node.tors.sis", "ewp_node.tors.registration")
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,8 @@ def cmd_sis_registrations(args: argparse.Namespace) -> int:
     from ewp_node.tors.registration import write_registrations
 
     with home_context(args.home) as ctx:
-        written = write_registrations(ctx.sessions, ctx.settings.home, ctx.settings.hei_ids)
+        written = write_registrations(ctx.sessions, ctx.settings.home, ctx.settings.hei_ids,
+                                      webhook=ctx.settings.sis_webhook_url is not None)
     for path in written:
         print(f"wrote {path}")
     print(f"{len(written)} new registration records")

@@ -21,6 +21,7 @@ import requests
 from sqlalchemy.orm import Session, sessionmaker
 
 from ewp_node.cnr import Delivery, DeliveryRefused, SendServices, enqueue, register_sender
+from ewp_node.config import Settings
 from ewp_node.files import write_atomically
 from ewp_node.mobilities import repository as mobility_repo
 from ewp_node.mobilities.records import Mobility
@@ -110,12 +111,23 @@ def replay(sessions: sessionmaker[Session], home: Path, our_heis: Collection[str
     return write_recognition(home, received, mobility)
 
 
-def send_webhook(services: SendServices, delivery: Delivery) -> int:
-    """POST each record to ``sis_webhook_url``; the SIS's status is the outcome (2xx delivered, 4xx failed,
-    anything else or no answer: retried with back-off)."""
-    url, secret = services.settings.sis_webhook_url, services.settings.sis_webhook_secret
+def post_record(settings: Settings, record: dict[str, Any], delivery_name: str) -> int:
+    """POST one record to ``sis_webhook_url``, signed; returns the SIS's status (``delivery_name`` is the same
+    on every attempt, so the SIS can drop a repeat). :raises DeliveryRefused: no webhook configured."""
+    url, secret = settings.sis_webhook_url, settings.sis_webhook_secret
     if not url or not secret:
         raise DeliveryRefused("no sis_webhook_url and sis_webhook_secret configured")
+    body = json.dumps(record, ensure_ascii=False).encode("utf-8")
+    response = requests.post(url, data=body, timeout=WEBHOOK_TIMEOUT, allow_redirects=False, headers={
+        "Content-Type": "application/json", SIGNATURE_HEADER: webhook_signature(secret, body),
+        DELIVERY_HEADER: delivery_name})
+    response.close()
+    return response.status_code
+
+
+def send_webhook(services: SendServices, delivery: Delivery) -> int:
+    """POST each recognition record; the SIS's status is the outcome (2xx delivered, 4xx failed, anything else
+    or no answer: retried with back-off)."""
     status = 200
     for object_id in delivery.object_ids:
         try:
@@ -123,12 +135,7 @@ def send_webhook(services: SendServices, delivery: Delivery) -> int:
                 record = recognition_record(*load_record(session, {delivery.owner_hei}, int(object_id)))
         except UnknownRecord as exc:
             raise DeliveryRefused(str(exc)) from exc
-        body = json.dumps(record, ensure_ascii=False).encode("utf-8")
-        response = requests.post(url, data=body, timeout=WEBHOOK_TIMEOUT, allow_redirects=False, headers={
-            "Content-Type": "application/json", SIGNATURE_HEADER: webhook_signature(secret, body),
-            DELIVERY_HEADER: f"recognition-{int(object_id):08d}"})
-        response.close()
-        status = response.status_code
+        status = post_record(services.settings, record, f"recognition-{int(object_id):08d}")
         if not 200 <= status < 300:
             return status
     return status

@@ -123,3 +123,34 @@ def test_the_webhook_settings_need_https_and_a_secret(tmp_path) -> None:  # type
                 {"sis_webhook_url": "http://sis.example.eu/in", "sis_webhook_secret": SECRET}):
         with pytest.raises(ConfigError, match="sis_webhook"):
             settings_from_mapping(tmp_path, {**base, **bad})
+
+
+def test_a_registration_record_is_queued_with_its_file_and_posted_once(make_node) -> None:  # type: ignore[no-untyped-def]
+    from ewp_node.tors.registration import REGISTRATION_WEBHOOK, write_registrations
+
+    load_sender_modules()
+    node = make_node(heis=(SENDING,), partner_heis=(RECEIVING,))
+    mobility, versions = approved_mobility(SENDING, RECEIVING)
+    store_mobility(node.ctx, mobility, versions, Direction.OUTGOING)
+    home = node.ctx.settings.home
+    [path] = write_registrations(node.ctx.sessions, home, {SENDING}, webhook=True)
+    assert write_registrations(node.ctx.sessions, home, {SENDING}, webhook=True) == []  # once
+    port = _free_port()
+    settings = replace(node.ctx.settings, sis_webhook_url=f"http://127.0.0.1:{port}/registrations",
+                       sis_webhook_secret=SECRET)
+    worker = OutboxWorker(node.ctx.sessions, SendServices(EwpClient(node.ctx), node.ctx.sessions, settings),
+                          AttemptAudit(node.ctx.audit.record))
+    sis = _Receiver(port)
+    try:
+        assert worker.drain() == 1
+        with node.ctx.sessions.begin() as session:
+            make_due_now(session)
+        assert worker.drain() == 0
+    finally:
+        sis.stop()
+    with node.ctx.sessions() as session:
+        [row] = session.scalars(select(OutboxRow).where(OutboxRow.kind == REGISTRATION_WEBHOOK)).all()
+    assert (row.state, row.object_id, row.partner_hei) == (OutboxState.DELIVERED, mobility.omobility_id, RECEIVING)
+    [record] = sis.received
+    assert record["delivery"] == path.stem and record["student"]["esi"] == mobility.student.global_id
+    assert record["learning_agreement"]["courses"] == json.loads(path.read_text())["learning_agreement"]["courses"]
