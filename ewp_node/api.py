@@ -98,7 +98,15 @@ class EwpRequest:
                          if self.url_hei in (None, h.id) and (not self.api_name or h.serves(self.api_name)))
 
 
-View = Callable[[EwpRequest], etree._Element | FileBody]
+@dataclass(frozen=True)
+class XmlBody:
+    """An XML answer already serialised (UTF-8, with its declaration): documents signed elsewhere are spliced
+    into it byte for byte. Validated like any XML answer when the official schemas are loaded."""
+
+    content: bytes
+
+
+View = Callable[[EwpRequest], etree._Element | FileBody | XmlBody]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from types import ModuleType
 
 from flask import Flask, Response, g, request
 
-from ewp_node.api import ApiSpec, Endpoint, EwpRequest, FileBody, HandlerServices, Limit
+from ewp_node.api import ApiSpec, Endpoint, EwpRequest, FileBody, HandlerServices, Limit, XmlBody
 from ewp_node.config import ConfigError, Settings, nearest
 from ewp_node.context import KeyPair, NodeContext
 from ewp_node.errors import (
@@ -23,7 +23,7 @@ from ewp_node.errors import (
 )
 from ewp_node.manifest import MANIFEST_PATH, build_manifest
 from ewp_node.params import Params, read_form
-from ewp_node.responses import serialize, xml_response
+from ewp_node.responses import XML_CONTENT_TYPE, serialize, xml_response
 from ewp_node.security import middleware
 from ewp_node.security.keys import public_key_b64
 from ewp_node.store.audit import Direction, Exchange
@@ -79,7 +79,9 @@ def _render(ctx: NodeContext, result: object) -> Response:
     if isinstance(result, FileBody):
         return Response(result.content, content_type=result.media_type)
     if ctx.schemas is not None:
-        ctx.schemas.validate(result)  # type: ignore[arg-type]
+        ctx.schemas.validate(result.content if isinstance(result, XmlBody) else result)  # type: ignore[arg-type]
+    if isinstance(result, XmlBody):
+        return Response(result.content, content_type=XML_CONTENT_TYPE)
     return xml_response(result)  # type: ignore[arg-type]
 
 

@@ -46,9 +46,11 @@ def cmd_init(args: argparse.Namespace) -> int:
             if args.demo_partner:
                 from ewp_node.iias.demo import load_demo_iias
                 from ewp_node.mobilities.demo import load_demo_mobilities
+                from ewp_node.tors.demo import load_demo_transcript
 
                 load_demo_iias(ctx.sessions, hei_id, args.demo_partner)
                 load_demo_mobilities(ctx.sessions, hei_id, args.demo_partner)
+                load_demo_transcript(ctx, hei_id, args.demo_partner)
     print(f"created node home {settings.home} for {settings.heis[0].id}; manifest at {settings.url('manifest.xml')}",
           file=sys.stderr)
     return 0
@@ -310,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo, log_level=logging.WARNING)
 
     for module in ("ewp_node.publish.cli", "ewp_node.elmo.cli", "ewp_node.cnr.cli", "ewp_node.iias.cli",
-                   "ewp_node.mobilities.cli", "ewp_node.office.cli"):
+                   "ewp_node.mobilities.cli", "ewp_node.tors.cli", "ewp_node.office.cli"):
         try:
             __import__(module, fromlist=["register"]).register(sub)
         except ModuleNotFoundError as exc:

@@ -135,7 +135,13 @@ def path(value: Any, at: Reading) -> Path | None:
     return found if found.is_absolute() else at.home / found
 
 
-def status_token(value: Any, at: Reading) -> str | None:
+def optional_url(value: Any, at: Reading) -> str | None:
+    """An https URL; empty means unset."""
+    return url(value, at) if optional_text(value, at) else None
+
+
+def secret(value: Any, at: Reading) -> str | None:
+    """A shared secret (a bearer token, an HMAC key) of at least :data:`MIN_STATUS_TOKEN` characters."""
     token = optional_text(value, at)
     if token and len(token) < MIN_STATUS_TOKEN:
         raise ConfigError(f"{at.where(value)}: a token of at least {MIN_STATUS_TOKEN} characters is expected "
@@ -253,10 +259,14 @@ class Settings:
     rsa_aes128gcm: bool = setting(False, boolean)
     #: The bearer token ``/status`` requires (None: the page is closed). The page shows partners and
     #: traffic: treat the token like a password.
-    status_token: str | None = setting(None, status_token)
+    status_token: str | None = setting(None, secret)
     #: Hours after which the outbox stops retrying a notification a partner keeps failing (it is then shown
     #: as given up in ``ewp-node cnr HOME list``; ``retry ID`` starts it again).
     outbox_give_up_hours: int = setting(24, positive_int)
+    #: Where the student information system takes recognition records by POST (None: files in
+    #: ``HOME/sis-outbox/`` only), and the secret of their HMAC-SHA256 signature (required with the URL).
+    sis_webhook_url: str | None = setting(None, optional_url)
+    sis_webhook_secret: str | None = setting(None, secret)
 
     @property
     def hei_ids(self) -> frozenset[str]:
@@ -376,6 +386,8 @@ def settings_from_mapping(home: Path, data: Mapping[str, Any]) -> Settings:
     values = read_table(Settings, data, Reading("", home, allow_http))
     values.setdefault("database_url", "")
     values["database_url"] = values["database_url"] or f"sqlite:///{home / 'ewp-node.sqlite3'}"
+    if values.get("sis_webhook_url") and not values.get("sis_webhook_secret"):
+        raise ConfigError("sis_webhook_secret: a secret of at least 16 characters is required with sis_webhook_url")
     return Settings(home=home, **values)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from sqlalchemy.orm import Session, sessionmaker
 
 from ewp_node.audit import AuditSink
-from ewp_node.config import Settings
+from ewp_node.config import Settings, load_settings
 from ewp_node.security.keys import fingerprint, load_private_key_file
 from ewp_node.store.db import make_engine, session_factory
 from ewp_node.store.replay import ReplayGuard
@@ -117,3 +120,13 @@ def build_context(settings: Settings, registry: CatalogueSource | None = None) -
         replay=ReplayGuard(make_engine(settings.database_url, synchronous_commit=False)),
         schemas=schemas,
     )
+
+
+@contextmanager
+def home_context(home: str | os.PathLike[str]) -> Iterator[NodeContext]:
+    """The services of a node home for one command; the audit sink is closed afterwards."""
+    ctx = build_context(load_settings(home))
+    try:
+        yield ctx
+    finally:
+        ctx.audit.close()

@@ -6,6 +6,7 @@ Each step is one function returning whether it held; the demo exits 0 only when 
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,42 @@ def replicate_step(caller: SandboxNode, callee: SandboxNode) -> Step | None:
                 report.summary())
 
 
+def transcript_step(sending: SandboxNode, receiving: SandboxNode, wait: float = 30.0) -> Step:
+    """``receiving`` issues a student's transcript from SIS grades; its ToR CNR reaches ``sending``, whose worker
+    fetches it, verifies the ELMO signature against ``receiving``'s server key in the registry, converts the
+    grades, matches them against the learning agreement and writes the recognition record for its SIS."""
+    from ewp_node.tors import repository
+    from ewp_node.tors.demo import stage_exchange
+    from ewp_node.tors.sis import record_path
+
+    title = f"{receiving.hei_id} -> {sending.hei_id}: transcript of records (ELMO), CNR, conversion, SIS record"
+    ours, theirs = _context(sending), _context(receiving)
+    try:
+        mobility = stage_exchange(ours, theirs)
+        deadline, found = time.monotonic() + wait, None
+        while found is None and time.monotonic() < deadline:
+            with ours.sessions() as session:
+                found = next((r for r in repository.received(session, {sending.hei_id})
+                              if r.omobility_id == mobility.omobility_id), None)
+            if found is None:
+                time.sleep(0.5)
+    finally:
+        ours.audit.close()
+        theirs.audit.close()
+    if found is None:
+        return Step(title, False, f"no transcript arrived within {wait:.0f} s (see 'ewp-node cnr HOME list')")
+    if found.recognition is None:
+        return Step(title, False, f"the transcript was rejected: {found.reason}")
+    results = found.recognition.results
+    grades = ", ".join(f"{r.code} {r.host_grade} -> {r.home_grade or '?'}" for r in results)
+    planned = [r.code for r in results if r.planned_as]
+    record = record_path(sending.home, found.id)
+    return Step(title, record.exists() and all(r.home_grade for r in results),
+                f"{mobility.student.given_names} {mobility.student.family_name}: signature verified with "
+                f"{receiving.hei_id}'s registry key; grades {grades}; planned in the LA: {planned}, missing: "
+                f"{list(found.recognition.missing)}; SIS record {record.name}")
+
+
 def _narrate(step: Step) -> None:
     say(f"\n-- {step.title}\n   {step.detail}\n   {'OK' if step.held else 'FAILED'}")
 
@@ -107,6 +144,7 @@ def run_demo(directory: Path | None = None, *, keep: bool = False) -> int:
             lambda: echo_step(b, a),
             lambda: institution_step(a, b),
             lambda: replicate_step(a, b),
+            lambda: transcript_step(a, b),
         ]
         steps = []
         for run in plan:

@@ -17,6 +17,10 @@ from handlers import (
     iias_approval,
     imobilities,
     imobility_cnr,
+    imobility_tor_cnr,
+    imobility_tor_stats,
+    imobility_tors,
+    imobility_tors_v2,
     institutions,
     omobilities,
     omobility_cnr,
@@ -26,4 +30,5 @@ from handlers import (
 )
 
 ENABLED = (echo, institutions, ounits, courses, course_replication, factsheet, file, iias, iias_approval, iia_cnr,
-           iia_approval_cnr, omobilities, omobility_las, imobilities, omobility_cnr, omobility_la_cnr, imobility_cnr)
+           iia_approval_cnr, omobilities, omobility_las, imobilities, omobility_cnr, omobility_la_cnr, imobility_cnr,
+           imobility_tors, imobility_tors_v2, imobility_tor_cnr, imobility_tor_stats)

@@ -208,6 +208,12 @@ class EwpClient:
         return ClientResponse(status=answer.status, body=content, content_type=content_type, root=root,
                               signature_verified=verified, entry=call.entry, url=call.url)
 
+    def server_keys(self, entry: ApiEntry) -> list[RSAPublicKey]:
+        """The server keys the registry lists for the host of ``entry``: the only keys that may sign its
+        answers, and the documents it signs (an ELMO transcript, SECURITY.md section f)."""
+        index = self._ctx.registry.index
+        return [key for key in map(index.server_key, sorted(entry.server_key_ids)) if key is not None]
+
     # -- helpers ------------------------------------------------------------------------------------------
 
     def _server_key(self, entry: ApiEntry, key_id: str) -> RSAPublicKey:

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from ewp_node.config import Settings
 
 #: Modules that register sender kinds when imported (domain packages add theirs here).
-SENDER_MODULES: tuple[str, ...] = ("ewp_node.iias.followups", "ewp_node.mobilities.fetches")
+SENDER_MODULES: tuple[str, ...] = ("ewp_node.iias.followups", "ewp_node.mobilities.fetches", "ewp_node.tors.fetches",
+                                    "ewp_node.tors.sis", "ewp_node.tors.registration")
 
 
 @dataclass(frozen=True)

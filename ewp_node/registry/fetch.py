@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +19,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from ewp_node.files import write_atomically
 from ewp_node.registry.catalogue import MAX_CATALOGUE_BYTES, CatalogueIndex
 from ewp_node.registry.shared_limit import SharedRateLimit
 from ewp_node.xml.parse import MalformedDocument
@@ -54,19 +53,6 @@ def _check_url(url: str, allow_http: bool) -> None:
         f"refusing catalogue URL {url!r}: the catalogue must come over https (it is trusted through TLS "
         "only); plain http is allowed for loopback tests with the allow_http setting"
     )
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 class RegistryClient:
@@ -266,8 +252,8 @@ class RegistryClient:
         }
         try:
             self._cache_dir.mkdir(parents=True, exist_ok=True)
-            _write_atomically(self._cache_dir / _BODY_FILE, data)
-            _write_atomically(self._cache_dir / _META_FILE, json.dumps(meta).encode())
+            write_atomically(self._cache_dir / _BODY_FILE, data)
+            write_atomically(self._cache_dir / _META_FILE, json.dumps(meta).encode())
         except OSError as exc:
             logger.warning("could not keep the catalogue on disk in %s: %s", self._cache_dir, exc)
 

@@ -81,3 +81,14 @@ OMOBILITY_LA_CNR_ENTRY = f"{GH}/ewp-specs-api-omobility-la-cnr/blob/stable-v1/ma
 def endpoint_ns(base: str, document: str) -> str:
     """The namespace of one endpoint document of an API whose XSDs live under ``endpoints/``."""
     return f"{base}/{document}.xsd"
+
+# Transcripts of records: IMobility ToRs v3 (ELMO 2.1.1) and its CNR v2, the network's newer majors.
+IMOBILITY_TORS = f"{GH}/ewp-specs-api-imobility-tors/blob/stable-v3/endpoints"
+IMOBILITY_TORS_ENTRY = f"{GH}/ewp-specs-api-imobility-tors/blob/stable-v3/manifest-entry.xsd"
+#: IMobility ToRs v2 (ELMO 1.7), served as well for partners still on the old major.
+IMOBILITY_TORS_V2 = f"{GH}/ewp-specs-api-imobility-tors/blob/stable-v2/endpoints"
+IMOBILITY_TORS_V2_ENTRY = f"{GH}/ewp-specs-api-imobility-tors/blob/stable-v2/manifest-entry.xsd"
+IMOBILITY_TOR_CNR = f"{GH}/ewp-specs-api-imobility-tor-cnr/tree/stable-v2"
+IMOBILITY_TOR_CNR_ENTRY = f"{GH}/ewp-specs-api-imobility-tor-cnr/blob/stable-v2/manifest-entry.xsd"
+IMOBILITY_TOR_STATS = f"{GH}/ewp-specs-api-imobility-tor-stats/tree/stable-v1"
+IMOBILITY_TOR_STATS_ENTRY = f"{GH}/ewp-specs-api-imobility-tor-stats/blob/stable-v1/manifest-entry.xsd"
