@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from ewp_node.mobilities import repository
 from ewp_node.mobilities.models import MobilityRow
 from ewp_node.mobilities.records import Component, LaVersion, LearningAgreement, NominationStatus, ProposalState
+from ewp_node.tors.records import ReceivedTranscript
 
 #: Pipeline stages, in the order a mobility goes through them.
 STAGES = ("nominated", "nomination approved", "LA proposed", "LA approved", "arrived")
@@ -133,3 +134,23 @@ def turnarounds(years: list[Pipeline]) -> list[Turnaround]:
                     delay = version.receiving_signature.timestamp - version.sending_signature.timestamp
                     waits.setdefault(partner, []).append(max(delay.total_seconds(), 0) / 86400)
     return [Turnaround(p, len(w), round(sum(w) / len(w), 1), round(max(w), 1)) for p, w in sorted(waits.items())]
+
+
+@dataclass(frozen=True)
+class TranscriptView:
+    """A mobility's transcript as the office sees it: issued by us (incoming), or received and converted
+    (outgoing: the latest fetch, accepted or rejected and why)."""
+
+    issued_at: str | None = None
+    received: ReceivedTranscript | None = None
+
+
+def transcript(session: Session, la: LearningAgreement) -> TranscriptView:
+    from ewp_node.tors import repository as tors
+
+    m = la.mobility
+    if m.direction.value == "incoming":
+        issued = tors.issued_by_ids(session, {m.receiving.hei_id}, {m.sending.hei_id}, [m.omobility_id])
+        return TranscriptView(issued_at=f"{issued[0].issued_at:%Y-%m-%d}" if issued else None)
+    fetched = [r for r in tors.received(session, {m.sending.hei_id}) if r.omobility_id == m.omobility_id]
+    return TranscriptView(received=fetched[-1] if fetched else None)

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, render_template, request
 
 from ewp_node.context import NodeContext
 from ewp_node.mobilities.records import Direction, NominationStatus, ProposalState, Signature
-from ewp_node.office.mobilities import STAGES, agreement, compare_versions, pipelines, stage
+from ewp_node.office.mobilities import STAGES, agreement, compare_versions, pipelines, stage, transcript
 from ewp_node.office.student import StudentLinks, console_secret
 from ewp_node.web.office.auth import current, officer_only, record
 
@@ -35,13 +35,14 @@ def install(blueprint: Blueprint, ctx: NodeContext) -> None:
               status: int = 200) -> tuple[str, int]:
         with ctx.sessions() as session:
             la = agreement(session, sending_hei_id, omobility_id, _scope(ctx))
+            tor = transcript(session, la) if la is not None else None
         if la is None:
             abort(404)
         incoming = la.mobility.direction is Direction.INCOMING
         link = (f"{ctx.settings.base_url}/office/student/{links.token(sending_hei_id, omobility_id)}"
                 if incoming else None)
         return render_template("office/mobility.html", la=la, versions=compare_versions(la), stage=stage(la),
-                               incoming=incoming, student_link=link, outcome=outcome,
+                               incoming=incoming, student_link=link, outcome=outcome, tor=tor,
                                nomination_pending=incoming and la.mobility.nomination.status
                                is NominationStatus.PENDING), status
 

@@ -8,6 +8,7 @@ import pytest
 
 from ewp_node.mobilities import partner
 from ewp_node.mobilities.demo import load_demo_mobilities
+from ewp_node.mobilities.repository import list_mobilities
 from ewp_node.office.mobilities import agreement
 from ewp_node.office.models import Role
 
@@ -74,3 +75,28 @@ def test_an_officer_approves_a_proposal_and_the_partner_sees_it(pair_with_propos
     actions = officer.get("/office/").get_data(as_text=True)  # the console's action log names the user
     assert f"<td>olga</td><td>approve la</td><td>{A} {ids[0]}</td><td>approved</td>" in actions
     assert "<td>refused: " in actions
+
+
+def test_a_received_transcript_shows_with_its_converted_grades(make_node, console) -> None:  # type: ignore[no-untyped-def]
+    from ewp_node.store.base import utc_now
+    from ewp_node.tors.records import ConvertedResult, Recognition
+    from ewp_node.tors.repository import add_received
+
+    node = make_node()
+    home = node.ctx.settings.heis[0].id
+    load_demo_mobilities(node.ctx.sessions, home, "partner.example.eu")
+    with node.ctx.sessions.begin() as session:
+        ids = [m.omobility_id for m in list_mobilities(session, {home}) if m.sending.hei_id == home]
+        add_received(session, sending_hei_id=home, receiving_hei_id="partner.example.eu", omobility_id=ids[0],
+                     elmo=b"<elmo/>", received_at=utc_now(), recognition=Recognition(
+                         results=(ConvertedResult("DS1", "Distributed Systems", "6", "4", True, "14",
+                                                  "4 covers 60-80 %", planned_as="Distributed Systems"),),
+                         missing=("Machine Learning",)))
+        add_received(session, sending_hei_id=home, receiving_hei_id="partner.example.eu", omobility_id=ids[1],
+                     elmo=b"<elmo/>", received_at=utc_now(), rejected_because="signer not trusted")
+    viewer = console(node.app, node.ctx, "victor", Role.VIEWER)
+    accepted = viewer.get(f"/office/mobilities/{home}/{ids[0]}").get_data(as_text=True)
+    assert "<td>DS1 Distributed Systems</td><td>6</td><td>4</td>" in accepted and ">14</td>" in accepted
+    assert "Planned but not on the transcript: Machine Learning" in accepted
+    rejected = viewer.get(f"/office/mobilities/{home}/{ids[1]}").get_data(as_text=True)
+    assert "signer not trusted" in rejected and "Rejected" in rejected
