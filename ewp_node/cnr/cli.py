@@ -50,7 +50,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         thread.start()
     print(f"outbox worker running, {len(threads)} thread(s) {', '.join(w.worker_id for w in workers)} "
           f"(gives up after {ctx.settings.outbox_give_up_hours} h)", file=sys.stderr, flush=True)
-    schedule = Schedule(ctx.sessions, ctx.settings.hei_ids, utc_now())
+    schedule = Schedule(ctx.sessions, ctx.settings, utc_now())
     try:
         while not stop.wait(1.0):
             if args.parent and os.getppid() != args.parent:  # the serve process that started us is gone

@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from ewp_node.client import PartnerRefused
 from ewp_node.client.iias import PartnerAnswered
 from ewp_node.cnr.outbox import enqueue
 from ewp_node.cnr.periodic import register_periodic
 from ewp_node.cnr.senders import Delivery, DeliveryRefused, SendFunction, SendServices, register_sender
+from ewp_node.config import Settings
 from ewp_node.iias.approvals import refresh_approvals
 from ewp_node.iias.inbound import APPROVAL_FETCH_KIND, FETCH_KIND
 from ewp_node.iias.sync import catch_up, partners_of, sync_copies
@@ -58,10 +59,11 @@ def _catch_up(services: SendServices, delivery: Delivery, note: str) -> object:
     return catch_up(services.client, services.sessions, hei_id=delivery.owner_hei, partner_hei=delivery.partner_hei)
 
 
-def queue_catch_ups(session: Session, hei_ids: frozenset[str]) -> int:
+def queue_catch_ups(sessions: sessionmaker[Session], settings: Settings) -> int:
     """Queue a catch-up with every IIA partner of our HEIs (the worker's daily job)."""
-    return sum(len(enqueue(session, CATCH_UP_KIND, owner_hei=hei_id, partner_hei=partner, object_ids=["all"]))
-               for hei_id in sorted(hei_ids) for partner in partners_of(session, hei_id))
+    with sessions.begin() as session:
+        return sum(len(enqueue(session, CATCH_UP_KIND, owner_hei=hei_id, partner_hei=partner, object_ids=["all"]))
+                   for hei_id in sorted(settings.hei_ids) for partner in partners_of(session, hei_id))
 
 
 register_sender(FETCH_KIND, _sender(_fetch_copies), max_batch=100)

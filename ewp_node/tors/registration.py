@@ -2,7 +2,8 @@
 agreement are both approved becomes a registration record (student with ESI, period, courses), a JSON file in
 ``HOME/sis-outbox/`` beside the recognition records.
 
-``ewp-node sis HOME registrations`` writes the records not written yet (one per approved LA version, so an
+The outbox worker writes the records not written yet every minute (``ewp-node sis HOME registrations`` does
+it at once) (one per approved LA version, so an
 approved change gives a new record); writing is idempotent, a file already there is left alone. With the SIS
 webhook configured, each new record is also queued in the durable outbox (kind ``sis-registration-webhook``)
 and POSTed like the recognition records (:func:`ewp_node.tors.sis.post_record`).
@@ -13,12 +14,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from ewp_node.cnr import Delivery, DeliveryRefused, SendServices, enqueue, register_sender
+from ewp_node.cnr.periodic import register_periodic
+from ewp_node.config import Settings
 from ewp_node.files import write_atomically
 from ewp_node.mobilities import repository as mobility_repo
 from ewp_node.mobilities.records import LaVersion, LearningAgreement, NominationStatus
@@ -125,3 +129,14 @@ def send_registration(services: SendServices, delivery: Delivery) -> int:
 
 
 register_sender(REGISTRATION_WEBHOOK, send_registration)
+
+
+def register_new_approvals(sessions: sessionmaker[Session], settings: Settings) -> int:
+    """The worker's job: the registration records of mobilities approved since it last looked."""
+    return len(write_registrations(sessions, settings.home, settings.hei_ids,
+                                   webhook=settings.sis_webhook_url is not None))
+
+
+#: How soon after both approvals the SIS gets the registration record.
+REGISTRATION_EVERY = timedelta(minutes=1)
+register_periodic("sis-registrations", REGISTRATION_EVERY, register_new_approvals)

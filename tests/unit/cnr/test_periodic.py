@@ -17,7 +17,7 @@ def test_a_catch_up_with_each_partner_is_queued_daily_and_merged_while_pending(m
     node = make_node()
     load_demo_iias(node.ctx.sessions, "uni-a.example.eu", "partner.example.eu")
     start = utc_now()
-    schedule = Schedule(node.ctx.sessions, node.ctx.settings.hei_ids, start, first_run_after=timedelta(minutes=2))
+    schedule = Schedule(node.ctx.sessions, node.ctx.settings, start, first_run_after=timedelta(minutes=2))
     assert schedule.run_due(start) == 0  # not at once: a starting node does not storm its partners
     assert schedule.run_due(start + timedelta(minutes=3)) == 1
     assert schedule.run_due(start + timedelta(hours=1)) == 0  # once a day
@@ -27,3 +27,18 @@ def test_a_catch_up_with_each_partner_is_queued_daily_and_merged_while_pending(m
     assert [(r.owner_hei, r.partner_hei, r.state) for r in rows] == [
         ("uni-a.example.eu", "partner.example.eu", OutboxState.PENDING)]
     assert sender_for(CATCH_UP_KIND) is not None
+
+
+def test_the_sis_gets_a_registration_record_soon_after_both_approvals(make_node) -> None:  # type: ignore[no-untyped-def]
+    from ewp_node.mobilities.demo import load_demo_mobilities
+    from ewp_node.tors.sis import FOLDER
+
+    load_sender_modules()
+    node = make_node()
+    load_demo_mobilities(node.ctx.sessions, "uni-a.example.eu", "partner.example.eu")  # one approved
+    start = utc_now()
+    schedule = Schedule(node.ctx.sessions, node.ctx.settings, start, first_run_after=timedelta(seconds=0))
+    assert schedule.run_due(start) == 1
+    assert schedule.run_due(start + timedelta(minutes=2)) == 0  # written once
+    [record] = (node.ctx.settings.home / FOLDER).glob("registration-*.json")
+    assert '"esi": "urn:schac:personalUniqueCode:int:esi:' in record.read_text()
