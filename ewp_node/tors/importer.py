@@ -146,12 +146,32 @@ def read_document(document: Any) -> list[TranscriptInput]:
 
 
 def read_file(path: Path) -> list[TranscriptInput]:
-    """:raises TorImportFailed: unreadable or invalid file."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise TorImportFailed(f"{path}: cannot read JSON: {exc}") from None
+    """The transcripts of a JSON import document, or of a CSV sheet of results (``.csv``).
+
+    :raises TorImportFailed: unreadable or invalid file.
+    """
+    if path.suffix.lower() == ".csv":
+        document = _csv_document(path)
+    else:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise TorImportFailed(f"{path}: cannot read JSON: {exc}") from None
     try:
         return read_document(document)
     except InvalidRecords as exc:
         raise TorImportFailed("\n".join(f"{path}: {p}" for p in exc.problems)) from None
+
+
+def _csv_document(path: Path) -> Any:
+    from ewp_node.publish.csv_catalogue import decode_csv
+    from ewp_node.tors.csv_grades import GradesCsvError, document_from_csv
+
+    try:
+        return document_from_csv(decode_csv(path.read_bytes()))
+    except OSError as exc:
+        raise TorImportFailed(f"{path}: cannot read: {exc}") from None
+    except InvalidRecords as exc:
+        raise TorImportFailed("\n".join(f"{path}: {p}" for p in exc.problems)) from None
+    except GradesCsvError as exc:
+        raise TorImportFailed(f"{path}: {exc}") from None
