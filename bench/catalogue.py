@@ -22,16 +22,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from _handler_request import request_maker
 from sqlalchemy import Text, cast, select, text
 
-from ewp_node.api import EwpRequest
 from ewp_node.config import HeiConfig, Settings
-from ewp_node.params import Params
 from ewp_node.publish.demo_data import build_document
 from ewp_node.publish.importer import import_document
 from ewp_node.publish.models import Loi, Los
 from ewp_node.responses import serialize
-from ewp_node.security.caller import Caller
 from ewp_node.store.db import make_engine, session_factory, upgrade_database
 from handlers import course_replication, courses
 
@@ -98,17 +96,12 @@ def main() -> int:
         import_document(sessions, _catalogue(args.courses), {HEI}, source="bench")
         import_seconds = time.perf_counter() - started
 
-        class Ctx:  # the only services the two handlers use
-            pass
-
-        ctx = Ctx()
-        ctx.settings, ctx.sessions = settings, sessions  # type: ignore[attr-defined]
-        caller = Caller(key_id="bench", hei_ids=frozenset({"partner.example.eu"}))
+        make = request_maker(settings, sessions, "partner.example.eu")
         max_ids = courses.API.limit(settings, "max-los-ids")
         ids = [f"CR/{n:06d}" for n in range(0, args.courses, max(1, args.courses // max_ids))][:max_ids]
 
         def request(view, pairs):  # type: ignore[no-untyped-def]
-            return lambda: serialize(view(EwpRequest(params=Params(pairs), caller=caller, ctx=ctx)))  # type: ignore[arg-type]
+            return lambda: serialize(view(make(pairs)))
 
         def bare_courses(as_text: bool) -> Callable[[], None]:
             los_data, loi_data = (cast(Los.data, Text), cast(Loi.data, Text)) if as_text else (Los.data, Loi.data)

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from _handler_request import request_maker
 from catalogue import _database, _time  # the same timing and PostgreSQL schema as the catalogue bench
 from outbox import run as run_outbox  # IIA CNRs delivered to a loopback partner
 from sqlalchemy import create_engine, insert, select
@@ -39,9 +40,7 @@ from ewp_node.iias.hash import hash_iia
 from ewp_node.iias.models import IiaRow
 from ewp_node.iias.records import Iia
 from ewp_node.iias.validate import check_iia
-from ewp_node.params import Params
 from ewp_node.responses import serialize
-from ewp_node.security.caller import Caller
 from ewp_node.store.db import make_engine, session_factory, upgrade_database
 from handlers import iias
 
@@ -123,21 +122,15 @@ def measure_store(url: str, *, count: int, partners: int, repeat: int) -> dict[s
     settings = Settings(home=Path(tempfile.gettempdir()), base_url="https://bench.example.eu",
                         heis=(HeiConfig(id=HEI, names={"en": "Bench"}),), database_url=url)
 
-    class Ctx:  # the only services the handlers use
-        pass
-
-    ctx = Ctx()
-    ctx.settings, ctx.sessions = settings, sessions  # type: ignore[attr-defined]
     caller_hei = _partner(0)
-    caller = Caller(key_id="bench", hei_ids=frozenset({caller_hei}))
+    make = request_maker(settings, sessions, caller_hei, api_name="iias")
     with sessions() as session:
         visible = repo.visible_ids(session, HEI, {caller_hei})
     max_ids = iias.API.limit(settings, "max-iia-ids")
     ids = visible[:: max(1, len(visible) // max_ids)][:max_ids]
 
     def request(view: Callable[[EwpRequest], Any], pairs: list[tuple[str, str]]) -> Callable[[], bytes]:
-        return lambda: serialize(view(EwpRequest(params=Params(pairs), caller=caller, ctx=ctx,  # type: ignore[arg-type]
-                                                 api_name="iias")))
+        return lambda: serialize(view(make(pairs)))
 
     def bare_index() -> None:
         with sessions() as session:

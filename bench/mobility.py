@@ -22,20 +22,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from _handler_request import request_maker
 from catalogue import _database, _time
 from sqlalchemy import exists, insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ewp_node.api import EwpRequest
 from ewp_node.config import HeiConfig, Settings
 from ewp_node.mobilities import repository as repo
 from ewp_node.mobilities.demo import demo_mobilities
 from ewp_node.mobilities.models import LaComponentRow, LaVersionRow, MobilityRow
 from ewp_node.mobilities.records import Direction, ProposalState, Signature
-from ewp_node.params import Params
 from ewp_node.responses import serialize
-from ewp_node.security.caller import Caller
 from ewp_node.store.db import make_engine, session_factory, upgrade_database
 from handlers import omobility_las
 
@@ -74,19 +72,14 @@ def _bench_database(url: str, count: int, repeat: int) -> dict[str, Any]:
     _fill(sessions, count)
     fill_seconds = time.perf_counter() - started
 
-    class Ctx:  # the only services the handlers use
-        pass
-
-    ctx = Ctx()
-    ctx.settings = Settings(home=Path("."), base_url="https://bench.example.eu",  # type: ignore[attr-defined]
-                            heis=(HeiConfig(id=HEI, names={"en": "Bench"}),), database_url=url)
-    ctx.sessions = sessions  # type: ignore[attr-defined]
-    caller = Caller(key_id="bench", hei_ids=frozenset({PARTNER}))
-    max_ids = omobility_las.API.limit(ctx.settings, "max-omobility-ids")  # type: ignore[attr-defined]
+    settings = Settings(home=Path("."), base_url="https://bench.example.eu",
+                        heis=(HeiConfig(id=HEI, names={"en": "Bench"}),), database_url=url)
+    make = request_maker(settings, sessions, PARTNER)
+    max_ids = omobility_las.API.limit(settings, "max-omobility-ids")
     ids = [f"m-{n:06d}" for n in range(0, count, max(1, count // max_ids))][:max_ids]
 
     def request(view, pairs):  # type: ignore[no-untyped-def]
-        return lambda: serialize(view(EwpRequest(params=Params(pairs), caller=caller, ctx=ctx)))  # type: ignore[arg-type]
+        return lambda: serialize(view(make(pairs)))
 
     def bare_get() -> None:
         with sessions() as session:

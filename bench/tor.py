@@ -22,19 +22,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from _handler_request import request_maker
 from catalogue import _database, _time
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
 
-from ewp_node.api import EwpRequest
 from ewp_node.config import HeiConfig, Settings
 from ewp_node.context import KeyPair
 from ewp_node.grades import ConversionPolicy, GradeDistribution, GradingScale, PolicyEntry
 from ewp_node.mobilities.demo import demo_mobilities
 from ewp_node.mobilities.records import Direction
-from ewp_node.params import Params
-from ewp_node.security.caller import Caller
 from ewp_node.security.keys import fingerprint
 from ewp_node.store.db import make_engine, session_factory, upgrade_database
 from ewp_node.tors.build import build_conversion_table, build_tors_get, parse_tors_get
@@ -109,20 +107,15 @@ def _bench_get(url: str, issued: IssuedTranscript, count: int, repeat: int) -> d
     with sessions.begin() as session:
         session.execute(insert(IssuedTranscriptRow), rows)
 
-    class Ctx:  # the only services the handler uses
-        pass
-
-    ctx = Ctx()
-    ctx.settings = Settings(home=Path("."), base_url="https://bench.example.eu",  # type: ignore[attr-defined]
-                            heis=(HeiConfig(id=HEI, names={"en": "Bench"}),), database_url=url)
-    ctx.sessions = sessions  # type: ignore[attr-defined]
-    caller = Caller(key_id="bench", hei_ids=frozenset({PARTNER}))
-    max_ids = imobility_tors.API.limit(ctx.settings, "max-omobility-ids")  # type: ignore[attr-defined]
+    settings = Settings(home=Path("."), base_url="https://bench.example.eu",
+                        heis=(HeiConfig(id=HEI, names={"en": "Bench"}),), database_url=url)
+    make = request_maker(settings, sessions, PARTNER)
+    max_ids = imobility_tors.API.limit(settings, "max-omobility-ids")
     ids = [f"m-{n:06d}" for n in range(0, count, max(1, count // max_ids))][:max_ids]
     pairs = [("receiving_hei_id", HEI), *(("omobility_id", i) for i in ids)]
 
     def get() -> bytes:
-        return imobility_tors.get(EwpRequest(params=Params(pairs), caller=caller, ctx=ctx)).content  # type: ignore[arg-type]
+        return imobility_tors.get(make(pairs)).content
 
     def bare_get() -> None:
         with sessions() as session:
