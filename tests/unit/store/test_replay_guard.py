@@ -7,12 +7,15 @@ import threading
 import time
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import Engine, select
+import pytest
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ewp_node.security.httpsig import CLOCK_SKEW
-from ewp_node.store.db import upgrade_database
+from ewp_node.store.db import make_engine, upgrade_database
 from ewp_node.store.replay import ReplayGuard, SeenRequest
 
 
@@ -72,3 +75,33 @@ def test_an_expired_id_is_claimed_again_and_expired_rows_are_purged(engine: Engi
     while _ids(engine) != {old, newest} and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _ids(engine) == {old, newest}  # old was claimed again at +10 min, until +20 min
+
+
+def _cut_connection(guard: ReplayGuard, engine: Engine) -> None:
+    """Cut the guard's connection from the server side, as a database restart does."""
+    driver = guard._threads.connection.driver
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": driver.info.backend_pid})
+    else:
+        driver.close()
+
+
+def test_a_connection_cut_by_a_database_restart_is_replaced_without_failing_a_request(engine: Engine,
+                                                                                     now: datetime) -> None:
+    upgrade_database(engine)
+    guard = ReplayGuard(engine)
+    first = str(uuid.uuid4())
+    assert guard.seen(first, now) is False
+
+    _cut_connection(guard, engine)
+
+    assert guard.seen(str(uuid.uuid4()), now) is False  # a new connection, no error for the request
+    assert guard.seen(first, now) is True  # and the claims made before the cut still hold
+
+
+def test_a_database_that_stays_away_is_an_operational_error_every_time(tmp_path: Path, now: datetime) -> None:
+    guard = ReplayGuard(make_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'db.sqlite3'}"))
+    for _ in range(2):
+        with pytest.raises(OperationalError):
+            guard.seen(str(uuid.uuid4()), now)
