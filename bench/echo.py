@@ -262,12 +262,26 @@ class ServerProcess:
                 raise RuntimeError(f"{self.name} exited: {self.log_tail()}")
             try:
                 if requests.get(self.up_url, timeout=2).status_code < 500:
-                    time.sleep(1.0)  # let the other workers finish booting too
+                    self._wait_until_quiet()
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"{self.name} did not come up in {STARTUP_TIMEOUT:.0f} s: {self.log_tail()}")
+
+    def _wait_until_quiet(self, step_s: float = 0.5, busy_share: float = 0.05, limit_s: float = 20.0) -> None:
+        """Wait until the server's processes (workers, and the node's outbox worker, which imports and runs its
+        first scheduled jobs after the node answers) use under ``busy_share`` of a core: the load measures the
+        steady state, not start-up."""
+        deadline = time.monotonic() + limit_s
+        before = sum(self.cpu_seconds().values())
+        while time.monotonic() < deadline:
+            time.sleep(step_s)
+            after = sum(self.cpu_seconds().values())
+            if after - before < busy_share * step_s:
+                return
+            before = after
+        log.warning("%s still busy %.0f s after start-up: measuring anyway", self.name, limit_s)
 
     def cpu_seconds(self) -> dict[int, float]:
         """User + system CPU so far of each process of the server (master and workers), by pid: /proc, Linux."""

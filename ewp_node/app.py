@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from types import ModuleType
 
 from flask import Flask, Response, g, request
 
-from ewp_node.api import ApiSpec, Endpoint, EwpRequest, FileBody, HandlerServices, Limit, XmlBody
+from ewp_node.api import ApiSpec, HandlerServices, Limit
 from ewp_node.config import ConfigError, Settings, nearest
 from ewp_node.context import KeyPair, NodeContext
+from ewp_node.dispatch import ApiEndpoint, ApiFront, finish
 from ewp_node.errors import (
     REJECTED_ENVIRON_KEY,
     EwpError,
@@ -22,11 +21,9 @@ from ewp_node.errors import (
     install_error_handlers,
 )
 from ewp_node.manifest import MANIFEST_PATH, build_manifest
-from ewp_node.params import Params, read_form
-from ewp_node.responses import XML_CONTENT_TYPE, serialize, xml_response
+from ewp_node.responses import serialize
 from ewp_node.security import middleware
 from ewp_node.security.keys import public_key_b64
-from ewp_node.store.audit import Direction, Exchange
 from ewp_node.web.health import health_blueprint
 from ewp_node.web.office import office_blueprint
 from ewp_node.web.status import status_blueprint
@@ -64,35 +61,6 @@ def manifest_bytes(settings: Settings, client_key: KeyPair, server_key: KeyPair,
     return serialize(element)
 
 
-def _params(endpoint: Endpoint, method: str, query_string: bytes, body: bytes) -> Params:
-    """The parameters: the query string for GET, the form body for POST (its query is ignored)."""
-    if method == "GET":
-        raw = query_string
-    elif endpoint.body == "xml":
-        return Params(())
-    else:
-        raw = body
-    return read_form(raw)
-
-
-def _render(ctx: NodeContext, result: object) -> Response:
-    if isinstance(result, FileBody):
-        return Response(result.content, content_type=result.media_type)
-    if ctx.schemas is not None:
-        ctx.schemas.validate(result.content if isinstance(result, XmlBody) else result)  # type: ignore[arg-type]
-    if isinstance(result, XmlBody):
-        return Response(result.content, content_type=XML_CONTENT_TYPE)
-    return xml_response(result)  # type: ignore[arg-type]
-
-
-def _check_enabled(settings: Settings, api: str, url_hei: str | None) -> None:
-    """:raises NotFound: no HEI behind this URL serves ``api`` here (per-HEI enablement, ``disabled_apis``)."""
-    heis = [h for h in settings.heis if url_hei in (None, h.id)]
-    if not any(h.serves(api) for h in heis):
-        raise NotFound(f"{api} of {' '.join(h.id for h in heis)} is not served by this node: see the registry "
-                       "for the host that serves it")
-
-
 def check_api_names(settings: Settings, apis: Sequence[ApiSpec]) -> None:
     """:raises ConfigError: a ``disabled_apis`` entry names no API of this node."""
     known = {api.name for api in apis}
@@ -103,33 +71,25 @@ def check_api_names(settings: Settings, apis: Sequence[ApiSpec]) -> None:
                               f"known: {', '.join(sorted(known))}")
 
 
-def _make_view(ctx: NodeContext, api: ApiSpec, endpoint: Endpoint):  # type: ignore[no-untyped-def]
-    view = api.views[endpoint.element]
-    services = HandlerServices(ctx)
-
+def _make_view(target: ApiEndpoint):  # type: ignore[no-untyped-def]
     def dispatch(url_hei: str | None = None) -> Response:
         state: middleware.RequestState = g.ewp
         if state.method == "HEAD":  # Flask adds HEAD to GET routes; EWP knows GET and POST only
             raise MethodNotAllowed("HEAD is not supported: use GET or POST")
-        if url_hei is not None and url_hei not in ctx.settings.hei_ids:
-            raise NotFound(f"this node does not cover HEI {url_hei!r}")
-        _check_enabled(ctx.settings, api.name, url_hei)
-        body = request.get_data(cache=True)
-        caller = middleware.authenticate(ctx, state, body, anonymous_allowed=api.anonymous)
-        body = middleware.negotiate_encryption(ctx, state, body)
-        ewp_request = EwpRequest(params=_params(endpoint, state.method, request.query_string, body), caller=caller,
-                                 services=services, url_hei=url_hei, body=body if endpoint.body == "xml" else b"",
-                                 api_name=api.name)
-        return _render(ctx, view(ewp_request))
+        return target.answer(state, request.get_data(cache=True), request.query_string, url_hei)
 
-    dispatch.__name__ = f"{api.name}_{endpoint.element}".replace("-", "_")
+    dispatch.__name__ = f"{target.api.name}_{target.endpoint.element}".replace("-", "_")
     return dispatch
 
 
-def _register_api(app: Flask, ctx: NodeContext, api: ApiSpec, api_names: dict[str, str]) -> None:
-    """Add the API's routes, and each route endpoint's API name to ``api_names``."""
+def _register_api(app: Flask, targets: list[ApiEndpoint], api: ApiSpec, api_names: dict[str, str]) -> None:
+    """Add the API's routes, and each route endpoint's API name to ``api_names``; its endpoints to ``targets``."""
+    ctx: NodeContext = app.extensions["ewp_node"]
+    services = HandlerServices(ctx)
     for endpoint in api.endpoints:
-        view = _make_view(ctx, api, endpoint)
+        target = ApiEndpoint(ctx, services, api, endpoint)
+        targets.append(target)
+        view = _make_view(target)
         rules = [f"/ewp/{endpoint.path}"]
         if ctx.settings.multi_hei:
             rules.append(f"/hei/<url_hei>/ewp/{endpoint.path}")
@@ -138,21 +98,6 @@ def _register_api(app: Flask, ctx: NodeContext, api: ApiSpec, api_names: dict[st
             app.add_url_rule(rule, endpoint=name, view_func=view, methods=list(endpoint.methods),
                              provide_automatic_options=False)
             api_names[name] = api.name
-
-
-def _audit(ctx: NodeContext, state: middleware.RequestState, response: Response) -> None:
-    caller = state.caller
-    heis = caller.hei_ids if caller is not None else frozenset()
-    message = None
-    if response.status_code >= 400:
-        message = response.headers.get("X-EWP-Verification-Message") or response.status
-    ctx.audit.record(Exchange(
-        at=datetime.now(UTC), direction=Direction.IN, api=state.api, method=state.method,
-        status=response.status_code, duration_ms=int((time.perf_counter() - state.started) * 1000),
-        partner_hei=next(iter(heis)) if len(heis) == 1 else None,
-        request_id=state.headers.get("x-request-id"),
-        key_id=caller.key_id if caller is not None else None, message=message,
-    ))
 
 
 def create_app(ctx: NodeContext) -> Flask:
@@ -167,11 +112,12 @@ def create_app(ctx: NodeContext) -> Flask:
     install_error_handlers(app)
     middleware.install(app)
     api_names: dict[str, str] = {}
+    targets: list[ApiEndpoint] = []
     apis = enabled_apis()
     check_limits(ctx.settings, apis)
     check_api_names(ctx.settings, apis)
     for api in apis:
-        _register_api(app, ctx, api, api_names)
+        _register_api(app, targets, api, api_names)
     app.register_blueprint(status_blueprint(ctx))
     app.register_blueprint(health_blueprint(ctx))
     app.register_blueprint(office_blueprint(ctx))
@@ -198,10 +144,10 @@ def create_app(ctx: NodeContext) -> Flask:
     def _finalize(response: Response) -> Response:
         state: middleware.RequestState | None = g.get("ewp")
         if state is not None:
-            response = middleware.finalize_response(ctx, state, response)
-            _audit(ctx, state, response)
+            response = finish(ctx, state, response, middleware.signing_budget(app))
         return response
 
+    app.wsgi_app = ApiFront(ctx, targets, app.wsgi_app, lambda: middleware.signing_budget(app))  # type: ignore[method-assign]
     return app
 
 

@@ -103,36 +103,32 @@ def build_error_response(developer_message: str, user_message: str | None = None
     return root
 
 
-def install_error_handlers(app: Flask) -> None:
-    """The one error handler: EWP errors and HTTP errors become ``<error-response>``; anything else is a
-    500 with a trace id in the log and in the message, never a traceback on the wire."""
+def error_answer(exc: Exception) -> Response:
+    """The ``<error-response>`` for any exception: an EWP error with its status (503 with ``Retry-After``), a
+    database outage as 503, an HTTP error with its code (405 with ``Allow``), anything else a 500 with a trace
+    id in the log and in the message, never a traceback on the wire. Security errors are answered by
+    :func:`ewp_node.security.middleware.security_error_response` (the 401 challenge)."""
     from ewp_node.responses import xml_response
 
-    def error_response(exc: EwpError) -> Response:
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        log.warning("database unavailable, answering 503: %s", (str(exc).splitlines() or [""])[0])
+        exc = ServiceUnavailable("the node's database is not available: retry later")
+    if isinstance(exc, EwpError):
         response = xml_response(build_error_response(exc.developer_message, exc.user_message), exc.status)
         if exc.status == 503:
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
-
-    app.register_error_handler(EwpError, error_response)
-
-    def database_unavailable(exc: Exception) -> Response:
-        log.warning("database unavailable, answering 503: %s", (str(exc).splitlines() or [""])[0])
-        return error_response(ServiceUnavailable("the node's database is not available: retry later"))
-
-    for kind in DATABASE_UNAVAILABLE:
-        app.register_error_handler(kind, database_unavailable)
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Response:
+    if isinstance(exc, HTTPException):
         status = exc.code or 500
         response = xml_response(build_error_response(exc.description or exc.name), status)
         if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
         return response
+    trace_id = uuid.uuid4().hex[:12]
+    log.exception("internal error, trace id %s", trace_id, exc_info=exc)
+    return xml_response(build_error_response(f"internal error, trace id {trace_id}"), 500)
 
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Response:
-        trace_id = uuid.uuid4().hex[:12]
-        log.exception("internal error, trace id %s", trace_id)
-        return xml_response(build_error_response(f"internal error, trace id {trace_id}"), 500)
+
+def install_error_handlers(app: Flask) -> None:
+    """Every error of the Flask app is answered by :func:`error_answer`."""
+    app.register_error_handler(Exception, error_answer)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
-from flask import Flask, Response, current_app
+from flask import Flask, Response
 
 from ewp_node.errors import ServiceUnavailable, build_error_response
 from ewp_node.ratelimit import TokenBucket
@@ -184,7 +184,7 @@ def _request_signature(state: RequestState) -> str | None:
         return None
 
 
-def finalize_response(ctx: NodeContext, state: RequestState, response: Response) -> Response:
+def finalize_response(ctx: NodeContext, state: RequestState, response: Response, budget: TokenBucket) -> Response:
     """Compress when accepted, encrypt when asked, then sign when ``Accept-Signature: rsa-sha256`` asks
     (srvauth-httpsig). Error responses are signed too (sec-intro: "error signing"), those to unverified
     requests within :data:`UNVERIFIED_SIGNATURES_PER_SECOND`. The body is final before the Digest: gzip
@@ -205,7 +205,7 @@ def finalize_response(ctx: NodeContext, state: RequestState, response: Response)
         response.set_data(body)
         response.headers["Content-Encoding"] = ", ".join(codings)
     if wants_signed_response(state.headers.get("accept-signature")) and (
-            state.verified is not None or response.status_code < 400 or current_app.extensions[_BUDGET].take()):
+            state.verified is not None or response.status_code < 400 or budget.take()):
         response.headers.extend(
             sign_response(
                 headers={name: value for name in SIGNED_RESPONSE_HEADERS
@@ -226,6 +226,12 @@ def install(app: Flask) -> None:
     of signatures for unverified requests."""
     app.register_error_handler(SecurityError, security_error_response)
     app.extensions[_BUDGET] = TokenBucket(UNVERIFIED_SIGNATURES_PER_SECOND, UNVERIFIED_SIGNATURES_BURST)
+
+
+def signing_budget(app: Flask) -> TokenBucket:
+    """The app's budget of signatures for unverified requests."""
+    budget: TokenBucket = app.extensions[_BUDGET]
+    return budget
 
 
 def set_unverified_signing_budget(app: Flask, budget: TokenBucket) -> None:

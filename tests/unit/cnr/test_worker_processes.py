@@ -89,11 +89,15 @@ def test_a_worker_killed_mid_delivery_leaves_the_row_to_the_next(
 
 
 def test_two_workers_never_send_one_row_twice(
-        node: NodeContext, partner: LoopbackPartner, start_worker: Callable[..., subprocess.Popen[bytes]]) -> None:
+        node: NodeContext, partner: LoopbackPartner, start_worker: Callable[..., subprocess.Popen[bytes]],
+        tmp_path: Path) -> None:
     ids = [f"iia-{i}" for i in range(240)]
-    _enqueue(node, ids)
     partner.script(*[("sleep", 0.005)] * len(ids))  # each answer takes a moment: the workers overlap
     workers = [start_worker() for _ in range(2)]
+    logs = [tmp_path / f"worker-{n}.log" for n in range(2)]
+    _wait(lambda: all(b"outbox worker running" in log.read_bytes() for log in logs), 60,
+          "both workers to be polling (on a loaded machine one may start long after the other)")
+    _enqueue(node, ids)
     _wait(lambda: _states(node) == {OutboxState.DELIVERED: len(ids)}, 180, "every row to be delivered")
     for worker in workers:
         worker.send_signal(signal.SIGTERM)
