@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ewp_node.client import EwpClient, PartnerUnavailable
+from ewp_node.client import EwpClient, PartnerRefused, PartnerUnavailable
 from ewp_node.mobilities import repository as repo
 from ewp_node.mobilities import service
 from ewp_node.mobilities.build import OMOBILITIES_INDEX, build_las_update_request, build_omobilities_update_request
@@ -184,6 +184,7 @@ def decide_nomination(client: EwpClient, sessions: sessionmaker[Session], partne
 
     :raises service.UnknownMobility: no copy of this nomination.
     :raises service.StaleProposal: the partner answered 409 (our copy has been refreshed).
+    :raises PartnerRefused: the partner serves OMobilities v2 only (no update endpoint).
     :raises PartnerUnavailable: any other failure; our copy is unchanged.
     """
     with sessions() as session:
@@ -191,6 +192,9 @@ def decide_nomination(client: EwpClient, sessions: sessionmaker[Session], partne
                  and m.sending.hei_id == partner_hei_id and m.direction is Direction.INCOMING]
     if not found:
         raise service.UnknownMobility(f"no nomination of {partner_hei_id} with id {omobility_id!r}")
+    if omobilities_reader(client, partner_hei_id).major != OMOBILITIES_MAJOR:
+        raise PartnerRefused(f"{partner_hei_id} serves OMobilities v2 only, which has no update endpoint: its "
+                             "nominations cannot be approved or rejected through EWP")
     decision = NominationDecision(omobility_id, found[0].nomination.proposal_id, reject_comment)
     body = serialize(build_omobilities_update_request(omobility_id, decision.proposal_id,
                                                       reject_comment=reject_comment))

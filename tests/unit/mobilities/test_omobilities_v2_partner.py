@@ -14,6 +14,7 @@ from flask import Flask, Response, request
 from lxml import etree
 from sqlalchemy import delete, select
 
+from ewp_node.client import PartnerRefused
 from ewp_node.cnr.outbox import OutboxRow, OutboxState
 from ewp_node.mobilities import repository as repo
 from ewp_node.mobilities.demo import demo_mobilities
@@ -193,7 +194,7 @@ def test_a_partner_on_omobilities_v2_is_read_with_the_v2_client(make_pair, valid
     kept = etree.fromstring(copy_.raw)
     assert kept.tag == q(OMOBILITIES_V2_GET, "student-mobility")
     assert kept.findtext(q(OMOBILITIES_V2_GET, "status")) == "nomination"
-    with pytest.raises(Exception, match="no 'omobilities' API"):
+    with pytest.raises(PartnerRefused, match="OMobilities v2 only, which has no update endpoint"):
         decide_nomination(x.client_b, pair.b.sessions, A, {B}, "m-v2-1")
     assert _theirs(pair, "m-v2-1").nomination.status is NominationStatus.PENDING  # type: ignore[union-attr]
 
