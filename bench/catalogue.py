@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -77,6 +77,18 @@ def _time(run: Callable[[], object], repeat: int) -> float:
         run()
         samples.append(time.perf_counter() - started)
     return statistics.median(samples) * 1000
+
+
+def _time_in_turn(runs: Mapping[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """:func:`_time` of each of ``runs``, sampled in turn (one of each, ``repeat`` times): a change of the
+    machine's load during the measure weighs on all of them alike, not on whichever ran then."""
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeat):
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run()
+            samples[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) * 1000 for name, values in samples.items()}
 
 
 def main() -> int:

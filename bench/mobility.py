@@ -3,9 +3,11 @@ PostgreSQL, and an LA approve round trip between two local nodes.
 
 Prints one JSON object: for ``get`` and ``index``, the time per request (parameters parsed, store read, XML
 built and serialised: everything but the HTTP signature layer) against the bare SQL queries reading the same
-rows, and their ratio (``ratio...``, target <= 3), per database; then ``approve_round_trip_ms``: the receiving
-node approving the sending node's proposal through its signed LA ``update`` endpoint (two sandbox nodes over
-HTTPS on loopback, our copy updated afterwards), the median of ``--approvals`` rounds.
+rows (sampled in turn with the request), and their ratio (``ratio...``, target <= 3; for ``get`` also against
+the same queries reading the JSON columns as text, undecoded, as the handler does: ``ratio_json_as_text``),
+per database; then ``approve_round_trip_ms``: the receiving node approving the sending node's proposal
+through its signed LA ``update`` endpoint (two sandbox nodes over HTTPS on loopback, our copy updated
+afterwards), the median of ``--approvals`` rounds.
 Usage: ``python bench/mobility.py [--mobilities N] [--postgres-url URL | --no-postgres] [--approvals N]``.
 """
 
@@ -17,14 +19,15 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from _handler_request import request_maker
-from catalogue import _database, _time
-from sqlalchemy import exists, insert, select
+from catalogue import _database, _time_in_turn
+from sqlalchemy import JSON, Text, cast, exists, insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -81,15 +84,20 @@ def _bench_database(url: str, count: int, repeat: int) -> dict[str, Any]:
     def request(view, pairs):  # type: ignore[no-untyped-def]
         return lambda: serialize(view(make(pairs)))
 
-    def bare_get() -> None:
-        with sessions() as session:
-            rows = session.execute(select(*MobilityRow.__table__.columns).where(
-                MobilityRow.direction == "outgoing", MobilityRow.sending_hei_id == HEI,
-                MobilityRow.receiving_hei_id == PARTNER, MobilityRow.omobility_id.in_(ids))).all()
-            versions = session.execute(select(*LaVersionRow.__table__.columns).where(
-                LaVersionRow.mobility_pk.in_([r.id for r in rows]))).all()
-            session.execute(select(*LaComponentRow.__table__.columns).where(
-                LaComponentRow.version_pk.in_([v.id for v in versions]))).all()
+    def bare_get(as_text: bool) -> Callable[[], None]:
+        def columns(table: Any) -> list[Any]:
+            return [cast(c, Text) if as_text and isinstance(c.type, JSON) else c for c in table.columns]
+
+        def run() -> None:
+            with sessions() as session:
+                rows = session.execute(select(*columns(MobilityRow.__table__)).where(
+                    MobilityRow.direction == "outgoing", MobilityRow.sending_hei_id == HEI,
+                    MobilityRow.receiving_hei_id == PARTNER, MobilityRow.omobility_id.in_(ids))).all()
+                versions = session.execute(select(*columns(LaVersionRow.__table__)).where(
+                    LaVersionRow.mobility_pk.in_([r.id for r in rows]))).all()
+                session.execute(select(*columns(LaComponentRow.__table__)).where(
+                    LaComponentRow.version_pk.in_([v.id for v in versions]))).all()
+        return run
 
     def bare_index() -> None:
         with sessions() as session:
@@ -99,17 +107,21 @@ def _bench_database(url: str, count: int, repeat: int) -> dict[str, Any]:
                 exists().where(LaVersionRow.mobility_pk == MobilityRow.id)).order_by(MobilityRow.id)).all()
 
     results: dict[str, Any] = {"fill_seconds": round(fill_seconds, 1)}
-    for name, view, pairs, bare, runs in [
+    for name, view, pairs, bares, runs in [
         ("la_get_max_ids", omobility_las.get, [("sending_hei_id", HEI)] + [("omobility_id", i) for i in ids],
-         bare_get, repeat),
-        ("la_index_all", omobility_las.index, [("sending_hei_id", HEI)], bare_index, max(3, repeat // 5)),
+         {"": bare_get(False), "_json_as_text": bare_get(True)}, repeat),
+        ("la_index_all", omobility_las.index, [("sending_hei_id", HEI)], {"": bare_index}, max(3, repeat // 5)),
     ]:
         run = request(view, pairs)
-        run()
-        bare()
-        handler_ms, bare_ms = _time(run, runs), _time(bare, runs)
-        results[name] = {"request_ms": round(handler_ms, 2), "bare_sql_ms": round(bare_ms, 2),
-                         "ratio": round(handler_ms / bare_ms, 2), "response_bytes": len(run())}
+        for warm in (run, *bares.values()):
+            warm()
+        times = _time_in_turn({"": run, **{f"bare{suffix}": bare for suffix, bare in bares.items()}}, runs)
+        handler_ms = times[""]
+        results[name] = {"request_ms": round(handler_ms, 2), "response_bytes": len(run())}
+        for suffix in bares:
+            bare_ms = times[f"bare{suffix}"]
+            results[name] |= {f"bare_sql{suffix}_ms": round(bare_ms, 2),
+                              f"ratio{suffix}": round(handler_ms / bare_ms, 2)}
     results["la_get_max_ids"]["ids"] = len(ids)
     engine.dispose()
     return results

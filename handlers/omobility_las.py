@@ -44,7 +44,7 @@ def get(request: EwpRequest) -> etree._Element:
     sending_hei_id = served_hei(request, "sending_hei_id")
     ids = omobility_ids(request, API)
     with request.services.sessions() as session:
-        las = repo.las_by_ids(session, {sending_hei_id}, request.caller.hei_ids, ids)
+        las = repo.stored_las_by_ids(session, {sending_hei_id}, request.caller.hei_ids, ids)
     return build_las_get(las)
 
 

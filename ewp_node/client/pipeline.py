@@ -101,6 +101,16 @@ class EwpClient:
             raise PartnerRefused(f"{hei_id} serves {api!r} without HTTP-signature client authentication")
         return entry
 
+    def find_preferred(self, hei_id: str, api: str, majors: Sequence[int]) -> ApiEntry:
+        """The entry of the first of ``majors`` (preferred first) that ``hei_id`` serves.
+        :raises PartnerRefused: none usable."""
+        for major in majors[:-1]:
+            try:
+                return self.find(hei_id, api, major=major)
+            except PartnerRefused:
+                continue
+        return self.find(hei_id, api, major=majors[-1])
+
     def call(self, hei_id: str, api: str, endpoint: str = "url", params: Sequence[tuple[str, str]] = (), *,
              major: int | None = None, method: str = "POST", xml_body: bytes | None = None,
              note: str | None = None) -> ClientResponse:

@@ -6,8 +6,9 @@ index, update request and response, stats) and the CNR responses. Children follo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from datetime import datetime
+from typing import Protocol
 
 from lxml import etree
 
@@ -271,12 +272,21 @@ def build_la(la: LearningAgreement) -> etree._Element:
     return el
 
 
+class LaSource(Hashable, Protocol):
+    """A learning agreement to publish, maybe not decoded yet (``repository.StoredLa``, or the record itself);
+    equal sources must make equal records."""
+
+    def record(self) -> LearningAgreement:
+        """The learning agreement."""
+
+
 #: Built ``la`` elements, keyed by the whole learning agreement as read (a changed LA is another key).
 LA_CACHE_BYTES = 8 * 1024 * 1024
-_LA_FRAGMENTS: FragmentCache[LearningAgreement] = FragmentCache(build_la, LA_CACHE_BYTES)
+_LA_FRAGMENTS: FragmentCache[LaSource] = FragmentCache(lambda source: build_la(source.record()), LA_CACHE_BYTES)
 
 
-def build_las_get(las: Iterable[LearningAgreement]) -> etree._Element:
+def build_las_get(las: Iterable[LaSource]) -> etree._Element:
+    """``<omobility-las-get-response>``; each LA is built once and then re-parsed from the cache while unchanged."""
     root = _root(LAS_GET, "omobility-las-get-response", trm=TERM_V2, p=PHONE)
     for la in las:
         _LA_FRAGMENTS.append(root, la)

@@ -182,6 +182,17 @@ def cmd_la_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from ewp_node.mobilities.partner import fetch_nominations, resync_nominations
+
+    with _context(args.home) as ctx:
+        covered, client = ctx.settings.hei_ids, _client(ctx)
+        count = (fetch_nominations(client, ctx.sessions, args.hei, covered, args.omobility_ids) if args.omobility_ids
+                 else resync_nominations(client, ctx.sessions, args.hei, covered))
+    print(f"{count} nominations of {args.hei} stored")
+    return 0
+
+
 def _decide(args: argparse.Namespace, reject_comment: str | None) -> int:
     from ewp_node.mobilities.partner import decide_nomination
 
@@ -261,6 +272,11 @@ def register(subparsers: Any) -> None:
     a = actions.add_parser("export", help="every mobility in the import format")
     a.add_argument("-o", "--output", help="file to write (default: standard output)")
     a.set_defaults(func=_guarded(cmd_export))
+    a = actions.add_parser("fetch", help="fetch a partner's nominations of students it sends to us (none named: "
+                           "every one its index shows us, a re-sync)")
+    a.add_argument("--hei", required=True, help="the sending HEI")
+    a.add_argument("omobility_ids", nargs="*", metavar="OMOBILITY_ID")
+    a.set_defaults(func=_guarded(cmd_fetch))
     a = actions.add_parser("approve", help="approve a partner's nomination (through its OMobilities update)")
     a.add_argument("omobility_id")
     a.set_defaults(func=_guarded(cmd_approve))

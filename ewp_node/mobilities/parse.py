@@ -1,7 +1,7 @@
 """Parsers of the mobility documents we receive: one per document type, through the one safe XML parser.
 
-Update requests (OMobilities v3, OMobility LAs v1) come from partners calling us; get responses
-(OMobilities v3, OMobility LAs v1, IMobilities v2) come from partners we call. Every parser returns typed
+Update requests (OMobilities v3, OMobility LAs v1) come from partners calling us; get and index responses
+(OMobilities v3 or v2, OMobility LAs v1, IMobilities v2) come from partners we call. Every parser returns typed
 records and raises :class:`InvalidDocument` naming what is missing or wrong; unknown extra elements inside
 a known action are ignored, as the LA update spec asks.
 """
@@ -40,10 +40,17 @@ from ewp_node.mobilities.records import (
     Signature,
     Student,
 )
-from ewp_node.xml.ns import PHONE, TERM_V2, q
+from ewp_node.xml.ns import OMOBILITIES_V2, PHONE, TERM_V2, endpoint_ns, q
 from ewp_node.xml.parse import MalformedDocument, parse_xml
 
 T = TypeVar("T")
+
+OMOBILITIES_V2_GET = endpoint_ns(OMOBILITIES_V2, "get-response")
+OMOBILITIES_V2_INDEX = endpoint_ns(OMOBILITIES_V2, "index-response")
+#: OMobilities v2 statuses as nomination statuses. v2 has no "rejected" (the receiving HEI answered through
+#: IMobilities v1 then); "live" and "recognized" both come after the receiving HEI accepted the nomination.
+V2_STATUSES = {"nomination": NominationStatus.PENDING, "live": NominationStatus.APPROVED,
+               "recognized": NominationStatus.APPROVED, "cancelled": NominationStatus.CANCELLED}
 
 
 class InvalidDocument(ValueError):
@@ -169,12 +176,12 @@ def parse_la_update(data: bytes) -> LaDecision:
 
 # -- get responses (partners we call) -------------------------------------------------------------------------------
 
-def _nomination_party(nomination: etree._Element, local: str) -> Party:
-    el = nomination.find(q(OMOBILITIES_GET, local))
+def _nomination_party(nomination: etree._Element, local: str, ns: str = OMOBILITIES_GET) -> Party:
+    el = nomination.find(q(ns, local))
     if el is None:
-        raise InvalidDocument(f"<nomination> has no <{local}>")
-    return Party(hei_id=_text(el, OMOBILITIES_GET, "hei-id"), ounit_id=_optional(el, OMOBILITIES_GET, "ounit-id"),
-                 iia_id=_optional(el, OMOBILITIES_GET, "iia-id"))
+        raise InvalidDocument(f"<{etree.QName(nomination).localname}> has no <{local}>")
+    return Party(hei_id=_text(el, ns, "hei-id"), ounit_id=_optional(el, ns, "ounit-id"),
+                 iia_id=_optional(el, ns, "iia-id"))
 
 
 def _student(el: etree._Element | None, ns: str, citizenship: str) -> Student:
@@ -208,21 +215,75 @@ def parse_student_mobility(el: etree._Element, direction: Direction = Direction.
     )
 
 
+def parse_student_mobility_v2(el: etree._Element) -> Mobility:
+    """One ``student-mobility`` of an OMobilities v2 get response, as the record a v3 one gives.
+
+    What v2 lacks: the nomination's proposal id (v2 has no update endpoint to approve it through: it stays
+    empty), the IIA's ISCED code (``agreement_isced_code`` None) and the receiving HEI's comment; its statuses
+    map by :data:`V2_STATUSES`. What v2 has and v3 has not is kept: planned dates and language skills (a skill
+    without a CEFR level is left out). v2 makes the student's birth date, citizenship, gender and e-mail, the
+    EQF level and the ISCED code optional, which v3 and our record require: a mobility without one of them is
+    an :class:`InvalidDocument`. The EQF level is the one at departure, else at nomination.
+    """
+    ns = OMOBILITIES_V2_GET
+    status = _text(el, ns, "status")
+    if status not in V2_STATUSES:
+        raise InvalidDocument(f"<status>: {status!r} is not an OMobilities v2 status")
+    eqf = _optional(el, ns, "eqf-level-studied-at-departure") or _optional(el, ns, "eqf-level-studied-at-nomination")
+    if eqf is None:
+        raise InvalidDocument("<student-mobility> has no EQF level (at departure or at nomination)")
+    skills = tuple(LanguageSkill(_text(skill, ns, "language"), level)
+                   for skill in el.iterfind(q(ns, "nominee-language-skill"))
+                   if (level := _optional(skill, ns, "cefr-level")))
+    return Mobility(
+        omobility_id=_text(el, ns, "omobility-id"), direction=Direction.INCOMING,
+        sending=_nomination_party(el, "sending-hei", ns), receiving=_nomination_party(el, "receiving-hei", ns),
+        student=_student(el.find(q(ns, "student")), ns, "citizenship"),
+        receiving_academic_year_id=_text(el, ns, "receiving-academic-year-id"),
+        activity_attributes=_text(el, ns, "activity-attributes"),
+        eqf_level=_convert(eqf, int, "eqf-level-studied-at-departure"),
+        isced_code=_text(el, ns, "nominee-isced-f-code"), nomination=Nomination(V2_STATUSES[status], ""),
+        sending_term_id=_optional(el, ns, "sending-academic-term-ewp-id"),
+        activity_type=_text(el, ns, "activity-type"), language_skills=skills,
+        planned_arrival=_date(_optional(el, ns, "planned-arrival-date"), "planned-arrival-date"),
+        planned_departure=_date(_optional(el, ns, "planned-departure-date"), "planned-departure-date"),
+    )
+
+
+def _each_mobility(data: bytes, namespace: str, local: str, parse: Callable[[etree._Element], T]
+                   ) -> list[tuple[T, bytes]]:
+    """Each ``student-mobility`` of a get response, parsed, with its element's bytes as received."""
+    root = _root(data, namespace, local)
+    return [(parse(el), etree.tostring(el)) for el in root.iterfind(q(namespace, "student-mobility"))]
+
+
 def parse_omobilities_get(data: bytes) -> list[tuple[Mobility, bytes]]:
     """Each mobility of a partner's OMobilities v3 get response, with its element's bytes as received."""
-    root = _root(data, OMOBILITIES_GET, "omobilities-get-response")
-    return [(parse_student_mobility(el), etree.tostring(el)) for el in root.iterfind(q(OMOBILITIES_GET,
-                                                                                      "student-mobility"))]
+    return _each_mobility(data, OMOBILITIES_GET, "omobilities-get-response", parse_student_mobility)
+
+
+def parse_omobilities_v2_get(data: bytes) -> list[tuple[Mobility, bytes]]:
+    """Each mobility of a partner's OMobilities v2 get response (:func:`parse_student_mobility_v2`), with its
+    element's bytes as received."""
+    return _each_mobility(data, OMOBILITIES_V2_GET, "omobilities-get-response", parse_student_mobility_v2)
+
+
+def parse_omobilities_index(data: bytes, namespace: str) -> list[str]:
+    """The ids of a partner's OMobilities index response (``namespace``: of the major it serves)."""
+    root = _root(data, namespace, "omobilities-index-response")
+    return [(el.text or "").strip() for el in root.iterfind(q(namespace, "omobility-id"))]
+
+
+def _arrival_facts(el: etree._Element) -> ArrivalFacts:
+    ns = IMOBILITIES_GET
+    return ArrivalFacts(_text(el, ns, "omobility-id"),
+                        _date(_optional(el, ns, "actual-arrival-date"), "actual-arrival-date"),
+                        _date(_optional(el, ns, "actual-departure-date"), "actual-departure-date"))
 
 
 def parse_imobilities_get(data: bytes) -> list[tuple[ArrivalFacts, bytes]]:
     """Each mobility of a partner's IMobilities v2 get response, with its element's bytes as received."""
-    ns = IMOBILITIES_GET
-    root = _root(data, ns, "imobilities-get-response")
-    return [(ArrivalFacts(_text(el, ns, "omobility-id"), _date(_optional(el, ns, "actual-arrival-date"),
-                                                              "actual-arrival-date"),
-                          _date(_optional(el, ns, "actual-departure-date"), "actual-departure-date")),
-             etree.tostring(el)) for el in root.iterfind(q(ns, "student-mobility"))]
+    return _each_mobility(data, IMOBILITIES_GET, "imobilities-get-response", _arrival_facts)
 
 
 def _component(el: etree._Element, kind: ComponentKind) -> Component:

@@ -2,6 +2,10 @@
 students they send us, their arrival facts about students we send them), stored as received beside what we
 parsed, and answer their changes proposals through their LA ``update`` endpoint.
 
+Nominations are read with OMobilities v3, or v2 from a partner whose registry entries offer no v3 (the
+registry says which majors it serves): v2 gets and indexes name the sending HEI, and its mobilities become the
+same records (:func:`~ewp_node.mobilities.parse.parse_student_mobility_v2` says what v2 lacks).
+
 A 409 from the partner means its proposal changed since we read it: our copy is refreshed and the caller is
 told (:class:`service.StaleProposal`).
 """
@@ -9,29 +13,50 @@ told (:class:`service.StaleProposal`).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ewp_node.client import EwpClient, PartnerUnavailable
+from ewp_node.client import EwpClient, PartnerRefused, PartnerUnavailable
 from ewp_node.mobilities import repository as repo
 from ewp_node.mobilities import service
-from ewp_node.mobilities.build import build_las_update_request, build_omobilities_update_request
+from ewp_node.mobilities.build import OMOBILITIES_INDEX, build_las_update_request, build_omobilities_update_request
 from ewp_node.mobilities.parse import (
+    OMOBILITIES_V2_INDEX,
     InvalidDocument,
     LaDecision,
     NominationDecision,
     parse_imobilities_get,
     parse_las_get,
     parse_omobilities_get,
+    parse_omobilities_index,
+    parse_omobilities_v2_get,
 )
-from ewp_node.mobilities.records import Direction, NominationStatus, ProposalState, Signature
+from ewp_node.mobilities.records import Direction, Mobility, NominationStatus, ProposalState, Signature
 from ewp_node.responses import serialize
 
 LAS_API = "omobility-las"
 OMOBILITIES_API = "omobilities"
 IMOBILITIES_API = "imobilities"
-#: The majors we read (OMobilities v2 partners are not read yet).
+#: The majors we call: OMobilities v3 for updates (v2 has no update endpoint), IMobilities v2.
 OMOBILITIES_MAJOR, IMOBILITIES_MAJOR = 3, 2
+
+
+@dataclass(frozen=True)
+class OMobilitiesReader:
+    """What differs between the OMobilities majors we read: the get parser, the index namespace, and whether
+    get and index name the sending HEI (``sending_hei_id``, v2) or not (v3: the URL's HEI sends)."""
+
+    major: int
+    parse_get: Callable[[bytes], list[tuple[Mobility, bytes]]]
+    index_namespace: str
+    names_sending_hei: bool
+
+
+#: The OMobilities majors we read, preferred first.
+OMOBILITIES_READERS = (OMobilitiesReader(3, parse_omobilities_get, OMOBILITIES_INDEX, False),
+                       OMobilitiesReader(2, parse_omobilities_v2_get, OMOBILITIES_V2_INDEX, True))
 
 
 class FetchFailed(PartnerUnavailable):
@@ -82,13 +107,55 @@ def incoming_ids(sessions: sessionmaker[Session], partner_hei_id: str, our_heis:
                 if m.sending.hei_id == partner_hei_id and m.direction is Direction.INCOMING]
 
 
+def omobilities_reader(client: EwpClient, partner_hei_id: str) -> OMobilitiesReader:
+    """How to read the partner's nominations: the first major of :data:`OMOBILITIES_READERS` it serves.
+
+    :raises PartnerRefused: it serves none.
+    """
+    entry = client.find_preferred(partner_hei_id, OMOBILITIES_API, [r.major for r in OMOBILITIES_READERS])
+    return next(r for r in OMOBILITIES_READERS if r.major == entry.major)
+
+
+def _sending(reader: OMobilitiesReader, partner_hei_id: str) -> list[tuple[str, str]]:
+    return [("sending_hei_id", partner_hei_id)] if reader.names_sending_hei else []
+
+
 def fetch_nominations(client: EwpClient, sessions: sessionmaker[Session], partner_hei_id: str,
                       our_heis: Collection[str], omobility_ids: Iterable[str]) -> int:
-    """Fetch the partner's nominations of students it sends us (OMobilities v3) and store them."""
-    def store(body: bytes) -> int:
-        return service.receive_partner_nominations(sessions, partner_hei_id, our_heis, parse_omobilities_get(body))
+    """Fetch the partner's nominations of students it sends us (OMobilities v3, else v2) and store them."""
+    reader = omobilities_reader(client, partner_hei_id)
 
-    return _fetch(client, partner_hei_id, OMOBILITIES_API, OMOBILITIES_MAJOR, [], omobility_ids, store)
+    def store(body: bytes) -> int:
+        return service.receive_partner_nominations(sessions, partner_hei_id, our_heis, reader.parse_get(body))
+
+    return _fetch(client, partner_hei_id, OMOBILITIES_API, reader.major, _sending(reader, partner_hei_id),
+                  omobility_ids, store)
+
+
+def nomination_index(client: EwpClient, partner_hei_id: str, our_heis: Collection[str], *,
+                     modified_since: datetime | None = None) -> list[str]:
+    """The ids of the partner's nominations it shows us (changed after ``modified_since``, if given).
+
+    :raises FetchFailed: not a 200. :raises InvalidDocument: not an OMobilities index response.
+    """
+    reader = omobilities_reader(client, partner_hei_id)
+    params = _sending(reader, partner_hei_id)
+    if reader.names_sending_hei:
+        params += [("receiving_hei_id", hei) for hei in sorted(our_heis)]
+    if modified_since is not None:
+        params.append(("modified_since", modified_since.isoformat(timespec="seconds")))
+    response = client.call(partner_hei_id, OMOBILITIES_API, "index-url", params, major=reader.major)
+    if response.status != 200:
+        raise FetchFailed(partner_hei_id, OMOBILITIES_API, response.status)
+    return parse_omobilities_index(response.body, reader.index_namespace)
+
+
+def resync_nominations(client: EwpClient, sessions: sessionmaker[Session], partner_hei_id: str,
+                       our_heis: Collection[str]) -> int:
+    """Fetch every nomination the partner's index shows us (what lost OMobility CNRs would have told us).
+    :returns: how many stored."""
+    return fetch_nominations(client, sessions, partner_hei_id, our_heis,
+                             nomination_index(client, partner_hei_id, our_heis))
 
 
 def fetch_arrivals(client: EwpClient, sessions: sessionmaker[Session], partner_hei_id: str,
@@ -117,6 +184,7 @@ def decide_nomination(client: EwpClient, sessions: sessionmaker[Session], partne
 
     :raises service.UnknownMobility: no copy of this nomination.
     :raises service.StaleProposal: the partner answered 409 (our copy has been refreshed).
+    :raises PartnerRefused: the partner serves OMobilities v2 only (no update endpoint).
     :raises PartnerUnavailable: any other failure; our copy is unchanged.
     """
     with sessions() as session:
@@ -124,6 +192,9 @@ def decide_nomination(client: EwpClient, sessions: sessionmaker[Session], partne
                  and m.sending.hei_id == partner_hei_id and m.direction is Direction.INCOMING]
     if not found:
         raise service.UnknownMobility(f"no nomination of {partner_hei_id} with id {omobility_id!r}")
+    if omobilities_reader(client, partner_hei_id).major != OMOBILITIES_MAJOR:
+        raise PartnerRefused(f"{partner_hei_id} serves OMobilities v2 only, which has no update endpoint: its "
+                             "nominations cannot be approved or rejected through EWP")
     decision = NominationDecision(omobility_id, found[0].nomination.proposal_id, reject_comment)
     body = serialize(build_omobilities_update_request(omobility_id, decision.proposal_id,
                                                       reject_comment=reject_comment))
@@ -163,5 +234,6 @@ def answer_proposal(client: EwpClient, sessions: sessionmaker[Session], partner_
         return ProposalState.APPROVED if comment is None else ProposalState.COMMENTED
 
 
-__all__ = ["FetchFailed", "InvalidDocument", "answer_proposal", "decide_nomination", "fetch_arrivals", "fetch_las",
-           "fetch_nominations", "incoming_ids"]
+__all__ = ["FetchFailed", "InvalidDocument", "OMobilitiesReader", "answer_proposal", "decide_nomination",
+           "fetch_arrivals", "fetch_las", "fetch_nominations", "incoming_ids", "nomination_index", "omobilities_reader",
+           "resync_nominations"]

@@ -213,6 +213,10 @@ class LearningAgreement:
         """The proposal awaiting the receiving HEI's answer."""
         return next((v for v in reversed(self.versions) if v.state is ProposalState.PENDING), None)
 
+    def record(self) -> LearningAgreement:
+        """The record itself (an LA is its own source for ``build.build_las_get``)."""
+        return self
+
     @property
     def latest(self) -> LaVersion | None:
         """The latest version that was put to the receiving HEI (superseded drafts left aside)."""

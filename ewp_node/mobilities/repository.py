@@ -3,13 +3,15 @@ APIs need (every query already restricted to what the calling partner may see)."
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import json
+from collections import namedtuple
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import JSON, FromClause, Row, Select, Text, cast, select
 from sqlalchemy.orm import Session, selectinload
 
 from ewp_node.mobilities.models import LaComponentRow, LaVersionRow, MobilityRow
@@ -194,29 +196,73 @@ def outgoing_by_ids(session: Session, sending_heis: Collection[str], partners: C
     return [mobility_record(by_id[i]) for i in ids if i in by_id]
 
 
-def las_by_ids(session: Session, sending_heis: Collection[str], receiving_heis: Collection[str],
-               omobility_ids: Iterable[str], direction: Direction = Direction.OUTGOING) -> list[LearningAgreement]:
+class _Undecoded:
+    """A table's columns read with the JSON ones as text (after its key columns ``keys``: not part of the
+    values), and given back decoded as a row with attribute access (on a cache miss only)."""
+
+    def __init__(self, table: FromClause, keys: Sequence[str]) -> None:
+        columns = [c for c in table.columns if c.key not in keys]
+        self.read = (*(table.columns[k] for k in keys),
+                     *(cast(c, Text).label(c.key) if isinstance(c.type, JSON) else c for c in columns))
+        self._json = [i for i, c in enumerate(columns) if isinstance(c.type, JSON)]
+        self._row: Any = namedtuple("Values", [c.key for c in columns])  # type: ignore[misc]
+
+    def decoded(self, values: tuple[Any, ...]) -> Any:
+        decoded = list(values)
+        for i in self._json:
+            decoded[i] = None if decoded[i] is None else json.loads(decoded[i])
+        return self._row._make(decoded)
+
+
+_MOBILITY_READ = _Undecoded(MobilityRow.__table__, ("id",))
+_VERSION_READ = _Undecoded(LaVersionRow.__table__, ("id", "mobility_pk"))
+_COMPONENT_READ = _Undecoded(LaComponentRow.__table__, ("version_pk",))
+
+
+class StoredLa(NamedTuple):
+    """A learning agreement as read, not decoded yet: its mobility's column values and, oldest first, each
+    version's with those of its components (JSON as text, keys left out). Equal values make equal records, so
+    it keys the cache of built ``la`` elements (tuples: hashed and compared in C)."""
+
+    mobility: tuple[Any, ...]
+    versions: tuple[tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...]], ...]
+
+    def record(self) -> LearningAgreement:
+        return LearningAgreement(mobility_record(_MOBILITY_READ.decoded(self.mobility)), tuple(
+            version_record(_VERSION_READ.decoded(version), map(_COMPONENT_READ.decoded, components))
+            for version, components in self.versions))
+
+
+def stored_las_by_ids(session: Session, sending_heis: Collection[str], receiving_heis: Collection[str],
+                      omobility_ids: Iterable[str], direction: Direction = Direction.OUTGOING) -> list[StoredLa]:
     """The learning agreements (mobilities with at least one LA version) of these ids, in request order
-    (``direction``: incoming for our copies of partners' LAs). Read as plain rows, three queries."""
+    (``direction``: incoming for our copies of partners' LAs), not decoded: three queries, column tuples only
+    (the hot path: a cached LA is never decoded)."""
     ids = list(omobility_ids)
     mobilities = session.execute(
-        select(*MobilityRow.__table__.columns)
+        select(*_MOBILITY_READ.read)
         .where(MobilityRow.direction == direction.value, MobilityRow.sending_hei_id.in_(sending_heis),
                MobilityRow.receiving_hei_id.in_(receiving_heis), MobilityRow.omobility_id.in_(ids))).all()
-    versions = session.execute(select(*LaVersionRow.__table__.columns)
+    versions = session.execute(select(*_VERSION_READ.read)
                                .where(LaVersionRow.mobility_pk.in_([m.id for m in mobilities]))
                                .order_by(LaVersionRow.mobility_pk, LaVersionRow.seq)).all()
-    components: dict[int, list[Row[Any]]] = {}
-    for component in session.execute(select(*LaComponentRow.__table__.columns)
-                                      .where(LaComponentRow.version_pk.in_([v.id for v in versions]))
-                                      .order_by(LaComponentRow.version_pk, LaComponentRow.position)):
-        components.setdefault(component.version_pk, []).append(component)
-    by_mobility: dict[int, list[LaVersion]] = {}
-    for version in versions:
-        by_mobility.setdefault(version.mobility_pk, []).append(version_record(version, components.get(version.id, ())))
-    by_id = {m.omobility_id: LearningAgreement(mobility_record(m), tuple(by_mobility[m.id]))
-             for m in mobilities if m.id in by_mobility}
+    components: dict[int, list[tuple[Any, ...]]] = {}
+    for version_pk, *values in session.execute(select(*_COMPONENT_READ.read)
+                                               .where(LaComponentRow.version_pk.in_([v.id for v in versions]))
+                                               .order_by(LaComponentRow.version_pk, LaComponentRow.position)):
+        components.setdefault(version_pk, []).append(tuple(values))
+    by_mobility: dict[int, list[tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...]]]] = {}
+    for version_pk, mobility_pk, *values in versions:
+        by_mobility.setdefault(mobility_pk, []).append((tuple(values), tuple(components.get(version_pk, ()))))
+    by_id = {m.omobility_id: StoredLa(tuple(m)[1:], tuple(by_mobility[m.id])) for m in mobilities
+             if m.id in by_mobility}
     return [by_id[i] for i in ids if i in by_id]
+
+
+def las_by_ids(session: Session, sending_heis: Collection[str], receiving_heis: Collection[str],
+               omobility_ids: Iterable[str], direction: Direction = Direction.OUTGOING) -> list[LearningAgreement]:
+    """:func:`stored_las_by_ids`, decoded into records."""
+    return [la.record() for la in stored_las_by_ids(session, sending_heis, receiving_heis, omobility_ids, direction)]
 
 
 def outgoing_index(session: Session, sending_heis: Collection[str], where: IndexFilter, *,

@@ -221,10 +221,10 @@ def store_partner_copy(session: Session, document: Document, partner_hei_id: str
         row.raw, row.received_at = raw, _now()
 
 
-def _their_mobility(session: Session, mobility: Mobility) -> Mobility:
+def _their_mobility(session: Session, mobility: Mobility, document: Document) -> Mobility:
     """A partner's mobility as it described it, completed with what we already know of it that its document
-    does not carry (an OMobilities get has no contacts or planned dates, an LA no nomination or IIA ids;
-    the actual dates are ours to tell)."""
+    does not carry (an OMobilities get has no contacts (nor planned dates in v3), an LA no nomination or IIA
+    ids; the actual dates are ours to tell)."""
     row = repo.find(session, mobility.sending.hei_id, mobility.omobility_id)
     if row is None:
         return mobility
@@ -242,7 +242,7 @@ def _their_mobility(session: Session, mobility: Mobility) -> Mobility:
                         planned_departure=mobility.planned_departure or known.planned_departure,
                         actual_arrival=known.actual_arrival, actual_departure=known.actual_departure,
                         isced_clarification=mobility.isced_clarification or known.isced_clarification)
-    if mobility.nomination.proposal_id:
+    if document is Document.OMOBILITY:
         return completed
     return replace(completed, nomination=known.nomination, sending_term_id=known.sending_term_id,
                    activity_attributes=known.activity_attributes, agreement_isced_code=known.agreement_isced_code)
@@ -256,7 +256,7 @@ def _receive(sessions: sessionmaker[Session], document: Document, partner_hei_id
             mobility = la.mobility
             if mobility.sending.hei_id != partner_hei_id or mobility.receiving.hei_id not in our_heis:
                 continue
-            mobility = _their_mobility(session, replace(mobility, direction=Direction.INCOMING))
+            mobility = _their_mobility(session, replace(mobility, direction=Direction.INCOMING), document)
             store_partner_copy(session, document, partner_hei_id, mobility, raw)
             save_mobility(session, mobility, la.versions)
             if document is Document.LA and la.changes_proposal is None:

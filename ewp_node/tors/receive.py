@@ -17,14 +17,13 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from sqlalchemy.orm import Session, sessionmaker
 
-from ewp_node.client import EwpClient, PartnerRefused, PartnerUnavailable
+from ewp_node.client import EwpClient, PartnerUnavailable
 from ewp_node.elmo import SignatureError, parse_elmo, verify_elmo
 from ewp_node.elmo.model import Elmo, LearningOpportunity
 from ewp_node.esi import InvalidEsi
 from ewp_node.grades import ConversionPolicy
 from ewp_node.mobilities import repository as mobility_repo
 from ewp_node.mobilities.records import Component, ComponentKind, Direction, LearningAgreement, Mobility
-from ewp_node.registry.catalogue import ApiEntry
 from ewp_node.tors import repository as repo
 from ewp_node.tors.build import FetchedTor, InvalidTorResponse, parse_tors_get
 from ewp_node.tors.conversion import convert_result
@@ -139,16 +138,6 @@ def recognize(elmo: Elmo, fetched: FetchedTor, policy: ConversionPolicy, partner
     return Recognition(tuple(results), tuple(c.title for c in studied if id(c) not in matched))
 
 
-def _tors_entry(client: EwpClient, partner_hei_id: str) -> ApiEntry:
-    """The partner's ToRs entry of the first major of :data:`TORS_MAJORS` it serves. :raises PartnerRefused:"""
-    for major in TORS_MAJORS[:-1]:
-        try:
-            return client.find(partner_hei_id, TORS_API, major=major)
-        except PartnerRefused:
-            continue
-    return client.find(partner_hei_id, TORS_API, major=TORS_MAJORS[-1])
-
-
 def fetch_transcripts(receiver: Receiver, partner_hei_id: str, omobility_ids: Iterable[str]
                       ) -> list[ReceivedTranscript]:
     """Fetch, check, convert and record the partner's transcripts of these mobilities of ours.
@@ -158,7 +147,7 @@ def fetch_transcripts(receiver: Receiver, partner_hei_id: str, omobility_ids: It
     """
     ids = list(dict.fromkeys(omobility_ids))
     client = receiver.client
-    entry = _tors_entry(client, partner_hei_id)
+    entry = client.find_preferred(partner_hei_id, TORS_API, TORS_MAJORS)
     per_call = max(1, entry.limits.get("max-omobility-ids", 1))
     fetched: list[FetchedTor] = []
     for start in range(0, len(ids), per_call):

@@ -66,6 +66,9 @@ def q(namespace: str, local: str) -> str:
 TERM_V2 = f"{GH}/ewp-specs-types-academic-term/tree/stable-v2"
 OMOBILITIES = f"{GH}/ewp-specs-api-omobilities/blob/stable-v3/endpoints"
 OMOBILITIES_ENTRY = f"{GH}/ewp-specs-api-omobilities/blob/stable-v3/manifest-entry.xsd"
+#: OMobilities v2, read (never served) from partners still on the old major.
+OMOBILITIES_V2 = f"{GH}/ewp-specs-api-omobilities/blob/stable-v2/endpoints"
+OMOBILITIES_V2_ENTRY = f"{GH}/ewp-specs-api-omobilities/blob/stable-v2/manifest-entry.xsd"
 IMOBILITIES = f"{GH}/ewp-specs-api-imobilities/blob/stable-v2/endpoints"
 IMOBILITIES_ENTRY = f"{GH}/ewp-specs-api-imobilities/blob/stable-v2/manifest-entry.xsd"
 OMOBILITY_LAS = f"{GH}/ewp-specs-api-omobility-las/blob/stable-v1/endpoints"

@@ -112,3 +112,19 @@ def test_proposals_follow_the_replicated_catalogue(home: Path, tmp_path: Path, c
     assert _run(capsys, "la", str(home), "propose", PENDING.omobility_id, str(proposal))[0] == 0
     status, out, _ = _run(capsys, "la", str(home), "show", PENDING.omobility_id)
     assert "Cloud Computing [CR/cc1]" in out
+
+
+def test_fetch_reads_named_nominations_or_resyncs(home: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``mobility fetch --hei P ID...`` fetches those nominations; without ids it re-syncs through P's index."""
+    from ewp_node.mobilities import partner
+
+    calls = []
+    monkeypatch.setattr(partner, "fetch_nominations", lambda client, sessions, hei, ours, ids: calls.append(
+        ("get", hei, set(ours), list(ids))) or len(ids))
+    monkeypatch.setattr(partner, "resync_nominations", lambda client, sessions, hei, ours: calls.append(
+        ("resync", hei, set(ours))) or 4)
+    status, out, _ = _run(capsys, "mobility", str(home), "fetch", "--hei", PARTNER, "m-1", "m-2")
+    assert status == 0 and out.strip() == f"2 nominations of {PARTNER} stored"
+    status, out, _ = _run(capsys, "mobility", str(home), "fetch", "--hei", PARTNER)
+    assert status == 0 and out.strip() == f"4 nominations of {PARTNER} stored"
+    assert calls == [("get", PARTNER, {HEI}, ["m-1", "m-2"]), ("resync", PARTNER, {HEI})]

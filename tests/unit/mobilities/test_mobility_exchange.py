@@ -97,6 +97,10 @@ def test_the_whole_exchange(make_pair) -> None:  # type: ignore[no-untyped-def]
         assert la.first_version is not None and la.changes_proposal is None
         assert la.first_version.receiving_signature == SIGNER and la.first_version.components == proposal.components
     assert x.la(pair.a, mid).first_version.proposal_id == second  # type: ignore[union-attr]
+    # The LA carries no nomination, term nor activity attributes: B's copy keeps what A's nomination said.
+    ours, theirs = x.mobility(pair.a, mid), x.mobility(pair.b, mid)
+    assert (theirs.nomination, theirs.sending_term_id, theirs.activity_attributes, theirs.agreement_isced_code) == \
+        (ours.nomination, ours.sending_term_id, ours.activity_attributes, ours.agreement_isced_code)
 
     # A change during the mobility: A proposes twice; B answers the older one -> 409, copy refreshed, approve.
     propose(proposal.components[:1])
