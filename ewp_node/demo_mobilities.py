@@ -64,14 +64,17 @@ class Office:
             row = repo.find(session, sending_hei, omobility_id)
             return None if row is None else repo.la_record(row)
 
-    def courses(self, hei_id: str, isced: str, eqf_level: int, year: str) -> list[tuple[str, str, Decimal | None]]:
-        """``(los_id, loi_id, ects)`` of courses in our copy of ``hei_id``'s catalogue taught in ``year``."""
+    def courses(self, hei_id: str, isced: str, eqf_level: int, year: str) -> list[tuple[str, str, Decimal]]:
+        """``(los_id, loi_id, ects)`` of courses of at least 5 ECTS in our copy of ``hei_id``'s catalogue, taught
+        in ``year`` at ``eqf_level`` in the ISCED narrow field of ``isced``: every other one in LOS id order
+        (neighbours are often levels of one subject)."""
         with self.ctx.sessions() as session:
-            return [(row.los_id, row.loi_id, row.ects) for row in session.execute(
+            rows = session.execute(
                 select(Los.los_id, Loi.loi_id, Loi.ects).join(Loi, Loi.los_pk == Los.id)
-                .where(Los.hei_id == hei_id, Los.isced_code == isced, Los.eqf_level == eqf_level,
-                       Loi.academic_year_id == year)
-                .order_by(Los.los_id).limit(COURSES))]
+                .where(Los.hei_id == hei_id, Los.isced_code.startswith(isced[:3]), Los.eqf_level == eqf_level,
+                       Loi.academic_year_id == year, Loi.ects >= 5)
+                .order_by(Los.los_id).limit(2 * COURSES)).all()
+        return [(row.los_id, row.loi_id, row.ects) for row in rows[::2]]
 
     def close(self) -> None:
         self.ctx.close()
@@ -125,6 +128,13 @@ class Scenario:
         return la is not None and la.changes_proposal is not None and la.changes_proposal.proposal_id == proposal_id
 
     # -- what the offices do
+
+    def _plan(self, *chosen: int) -> list[dict[str, Any]]:
+        """The studied courses ``chosen`` (indexes into :attr:`courses`) and the semester they are recognised as."""
+        studied = [self.courses[i] for i in chosen]
+        total = sum(Decimal(c["credits"][0]["value"]) for c in studied)
+        return [*studied, {"kind": "components-recognized", "title": "Semester abroad (recognised as a whole)",
+                           "term_number": 1, "total_terms": 2, "credits": [{"scheme": "ects", "value": str(total)}]}]
 
     def _propose(self, components: list[dict[str, Any]]) -> tuple[str, LaVersion]:
         """A proposes an LA version written as ``ewp-node la propose`` reads it; B's worker fetches it."""
@@ -196,20 +206,17 @@ class Scenario:
         found = a.courses(b.hei_id, t.isced_code, t.eqf_level, t.receiving_academic_year_id)
         if len(found) < COURSES:
             return False, (f"{a.hei_id}'s copy of {b.hei_id}'s course catalogue has {len(found)} courses at EQF "
-                           f"{t.eqf_level} in ISCED {t.isced_code} for {t.receiving_academic_year_id}, "
+                           f"{t.eqf_level} in ISCED {t.isced_code[:3]}x for {t.receiving_academic_year_id}, "
                            f"{COURSES} needed (the replication step copies it)")
         self.courses = [{"kind": "components-studied", "los_id": los_id, "loi_id": loi_id, "term_number": 1,
-                         "total_terms": 2, "credits": [{"scheme": "ects", "value": str(ects or 5)}]}
+                         "total_terms": 2, "credits": [{"scheme": "ects", "value": format(ects.normalize(), "f")}]}
                         for los_id, loi_id, ects in found]
-        total = sum(float(c["credits"][0]["value"]) for c in self.courses[:3])
-        recognised = {"kind": "components-recognized", "title": "Semester abroad (recognised as a whole)",
-                      "term_number": 1, "total_terms": 2, "credits": [{"scheme": "ects", "value": f"{total:g}"}]}
-        self.courses.append(recognised)
-        proposal_id, version = self._propose([*self.courses[:3], recognised])
+        proposal_id, version = self._propose(self._plan(0, 1, 2))
         held = self._wait(lambda: self._theirs_pending(proposal_id))
-        studied = tuple(c for c in version.components if c.status is None and c.los_id)
-        return held, (f"{a.hei_id} proposed {_titles(studied)} (chosen from its copy of {b.hei_id}'s catalogue), "
-                      f"recognised at home as a {total:g}-ECTS semester; signed by the student and by Claire Bernard "
+        *studied, recognised = version.components
+        return held, (f"{a.hei_id} proposed {_titles(tuple(studied))} (chosen from its copy of {b.hei_id}'s "
+                      f"catalogue), recognised at home as a {recognised.credits[0].value}-ECTS semester; signed by "
+                      f"the student and by Claire Bernard "
                       f"for {a.hei_id}. {b.hei_id} was told (OMobility LA CNR) and fetched the proposal (signed "
                       f"OMobility LAs get): "
                       + (f"it awaits {b.hei_id}'s answer, proposal {_short(proposal_id)}" if held
@@ -234,8 +241,7 @@ class Scenario:
 
     def propose_again(self) -> tuple[bool, str]:
         a, b = self.a, self.b
-        chosen = [self.courses[0], self.courses[3], self.courses[2], self.courses[-1]]
-        proposal_id, version = self._propose(chosen)
+        proposal_id, version = self._propose(self._plan(0, 3, 2))
         if not self._wait(lambda: self._theirs_pending(proposal_id)):
             return False, f"{b.hei_id} did not receive the new proposal {_short(proposal_id)} within the wait"
         state = self._answer()
