@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ewp_node.client import EwpClient
+from ewp_node.cnr.outbox import make_due_now
 from ewp_node.config import load_settings
 from ewp_node.context import NodeContext, build_context
 from ewp_node.sandbox import Sandbox, SandboxNode
 from ewp_node.xml import ns
+
+#: Upper bound of each wait for the other node (seconds): CNR, fetch and answer take a few seconds.
+WAIT_SECONDS = 60.0
 
 
 def say(text: str) -> None:
@@ -29,15 +33,44 @@ class Step:
     detail: str
 
 
-def _context(node: SandboxNode) -> NodeContext:
+def node_context(node: SandboxNode) -> NodeContext:
+    """The services of ``node``'s home, with the registry catalogue as the sandbox publishes it now."""
     ctx = build_context(load_settings(node.home))
     ctx.registry.refresh(force=True)
     return ctx
 
 
+def wait_for(contexts: Iterable[NodeContext], condition: Callable[[], bool]) -> bool:
+    """Wait (at most :data:`WAIT_SECONDS`) until ``condition`` holds while the nodes' outbox workers carry the
+    CNRs and follow-up fetches; meanwhile bring the nodes' pending outbox rows forward, as an operator's
+    ``ewp-node cnr HOME send-now`` would. :returns: whether it held."""
+    contexts = tuple(contexts)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        for ctx in contexts:
+            with ctx.sessions.begin() as session:
+                make_due_now(session)
+        time.sleep(0.5)
+    return condition()
+
+
+def play_until_failure(steps: Iterable[Callable[[], Step]], narrate: Callable[[Step], None]) -> list[Step]:
+    """Run ``steps`` in order, narrating each as it ends; stop at the first that does not hold."""
+    outcomes: list[Step] = []
+    for step in steps:
+        outcome = step()
+        narrate(outcome)
+        outcomes.append(outcome)
+        if not outcome.held:
+            break
+    return outcomes
+
+
 def echo_step(caller: SandboxNode, callee: SandboxNode) -> Step:
     """``caller`` finds ``callee``'s Echo API in the registry and calls it with a signed request."""
-    ctx = _context(caller)
+    ctx = node_context(caller)
     try:
         message = f"hello from {caller.hei_id}"
         response = EwpClient(ctx).call(callee.hei_id, "echo", params=[("echo", message)])
@@ -55,7 +88,7 @@ def echo_step(caller: SandboxNode, callee: SandboxNode) -> Step:
 
 def institution_step(caller: SandboxNode, callee: SandboxNode) -> Step:
     """``caller`` reads who ``callee`` is: Institutions and Factsheet APIs (public data, signed answers)."""
-    ctx = _context(caller)
+    ctx = node_context(caller)
     try:
         client = EwpClient(ctx)
         params = [("hei_id", callee.hei_id)]
@@ -79,7 +112,7 @@ def replicate_step(caller: SandboxNode, callee: SandboxNode) -> Step | None:
         from ewp_node.publish.replicate import replicate_catalogue
     except ModuleNotFoundError:
         return None
-    ctx = _context(caller)
+    ctx = node_context(caller)
     try:
         report = replicate_catalogue(ctx, callee.hei_id)
     finally:
@@ -99,7 +132,7 @@ def transcript_step(sending: SandboxNode, receiving: SandboxNode, wait: float = 
     from ewp_node.tors.sis import record_path
 
     title = f"{receiving.hei_id} -> {sending.hei_id}: transcript of records (ELMO), CNR, conversion, SIS record"
-    ours, theirs = _context(sending), _context(receiving)
+    ours, theirs = node_context(sending), node_context(receiving)
     try:
         mobility = stage_exchange(ours, theirs)
         deadline, found = time.monotonic() + wait, None
@@ -157,10 +190,18 @@ def run_demo(directory: Path | None = None, *, keep: bool = False) -> int:
 
         say(f"\n== interinstitutional agreements: {a.hei_id} and {b.hei_id} agree, approve, edit, approve again ==")
         steps.extend(play(a, b, narrate=_narrate))
+        from ewp_node.demo_mobilities import play as play_mobility
+
+        say(f"\n== a student goes abroad: {a.hei_id} nominates, {b.hei_id} approves; the learning agreement is "
+            "proposed, commented, proposed again, approved, then changed during the stay and approved ==")
+        steps.extend(play_mobility(a, b, narrate=_narrate))
         held = sum(s.held for s in steps)
         say(f"\n== summary: {held} of {len(steps)} steps held ==")
         for step in steps:
             say(f"  [{'ok' if step.held else 'FAILED'}] {step.title}")
+        failed = next((step for step in steps if not step.held), None)
+        if failed is not None:
+            say(f"\nthe demo FAILED at \"{failed.title}\": {failed.detail}")
         if keep:
             _keep_running(sandbox, a, b)
     return 0 if held == len(steps) else 1

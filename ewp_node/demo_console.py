@@ -14,24 +14,13 @@ from ewp_node.client import EwpClient
 from ewp_node.config import load_settings
 from ewp_node.context import build_context
 from ewp_node.mobilities import partner
-from ewp_node.mobilities.demo import load_demo_mobilities
+from ewp_node.mobilities.demo import demo_mobilities, load_demo_mobilities
+from ewp_node.mobilities.records import Direction
 from ewp_node.office.accounts import add_user
 from ewp_node.office.models import Role
 from ewp_node.sandbox import SandboxNode
 
 DEMO_USER = "demo-officer"
-
-
-def _outgoing_ids(node: SandboxNode, to: str) -> list[str]:
-    from ewp_node.mobilities.repository import list_mobilities
-
-    ctx = build_context(load_settings(node.home))
-    try:
-        with ctx.sessions() as session:
-            return [m.omobility_id for m in list_mobilities(session, {node.hei_id})
-                    if m.sending.hei_id == node.hei_id and m.receiving.hei_id == to]
-    finally:
-        ctx.audit.close()
 
 
 def prepare_console(a: SandboxNode, b: SandboxNode) -> Iterator[str]:
@@ -41,7 +30,7 @@ def prepare_console(a: SandboxNode, b: SandboxNode) -> Iterator[str]:
         load_demo_mobilities(ctx_a.sessions, a.hei_id, b.hei_id)
     finally:
         ctx_a.audit.close()
-    ids = _outgoing_ids(a, b.hei_id)
+    ids = [m.omobility_id for m, _ in demo_mobilities(a.hei_id, b.hei_id) if m.direction is Direction.OUTGOING]
     ctx_b = build_context(load_settings(b.home))
     try:
         client = EwpClient(ctx_b)

@@ -2,20 +2,18 @@
 
 The offices act on their node's database (as ``ewp-node iia HOME ...`` does); everything between the nodes
 goes through the network: the outbox workers that ``serve`` runs send the IIA CNRs and run the follow-up
-fetches. Each step waits (bounded) until what it expects is visible in the node's store; while waiting it
-brings the outbox rows forward, as an operator's ``ewp-node cnr HOME send-now`` would.
+fetches. Each step waits (bounded, :func:`ewp_node.demo.wait_for`) until what it expects is visible in the node's store.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
-from ewp_node.cnr.outbox import make_due_now
 from ewp_node.config import load_settings
 from ewp_node.context import NodeContext, build_context
-from ewp_node.demo import Step
+from ewp_node.demo import Step, play_until_failure, wait_for
 from ewp_node.iias import repository as repo
 from ewp_node.iias import service
 from ewp_node.iias.approvals import approve
@@ -24,9 +22,6 @@ from ewp_node.iias.diff import Difference, compare
 from ewp_node.iias.repository import IiaState
 from ewp_node.sandbox import SandboxNode
 from ewp_node.store.base import utc_now
-
-#: Upper bound of each wait for the other node (seconds): CNR, fetch and answer take a few seconds.
-WAIT_SECONDS = 60.0
 
 
 class Office:
@@ -64,20 +59,9 @@ class Office:
             first = replace(iia.conditions[0], mobilities_per_year=mobilities)
             service.edit(session, self.hei_id, replace(iia, conditions=(first, *iia.conditions[1:])), utc_now())
 
-    def send_now(self) -> None:
-        with self.ctx.sessions.begin() as session:
-            make_due_now(session)
-
 
 def _wait(offices: tuple[Office, Office], condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        for office in offices:
-            office.send_now()
-        time.sleep(0.5)
-    return condition()
+    return wait_for((office.ctx for office in offices), condition)
 
 
 def _both_approved(a: Office, b: Office) -> bool:
@@ -88,18 +72,12 @@ def play(node_a: SandboxNode, node_b: SandboxNode, narrate: Callable[[Step], Non
     """Run the scenario, narrating each step as it ends; stops at the first step that does not hold."""
     a, b = Office(node_a, node_b), Office(node_b, node_a)
     offices = (a, b)
-    outcomes: list[Step] = []
     try:
-        for step in (_record, _exchange, _approve_both, _edit, _re_approve):
-            outcome = step(a, b, offices)
-            narrate(outcome)
-            outcomes.append(outcome)
-            if not outcome.held:
-                break
+        return play_until_failure([partial(step, a, b, offices)
+                                   for step in (_record, _exchange, _approve_both, _edit, _re_approve)], narrate)
     finally:
         for office in offices:
             office.close()
-    return outcomes
 
 
 def _record(a: Office, b: Office, offices: tuple[Office, Office]) -> Step:

@@ -1,5 +1,6 @@
-"""``ewp-node demo --keep``: the README's main job plays every step, then leaves the network running with
-each node's office console open, reachable with the printed login."""
+"""``ewp-node demo --keep``: the README's main job plays every step (down to the mobility scenario, narrated
+for an international office), then leaves the network running with each node's office console open,
+reachable with the printed login."""
 
 from __future__ import annotations
 
@@ -18,6 +19,21 @@ import requests
 pytestmark = pytest.mark.slow
 #: Upper bound of the whole demo on a busy machine (it takes well under a minute on a quiet one).
 DEMO_SECONDS = 400
+#: What the mobility scenario tells the office, step by step (node A sends Léa Moreau to node B).
+MOBILITY_NARRATION = (
+    r"(\S+) imported the nomination of Léa Moreau \(European Student Identifier "
+    r"urn:schac:personalUniqueCode:int:esi:\1:\d+, [^)]+\) .* Both nodes hold it, pending",
+    r"(\S+) approved the nomination of Léa Moreau through \S+'s OMobilities update endpoint \(signed request\); "
+    r"\S+'s record now says: approved; \1's copy: approved\n   OK",
+    r"\S+ proposed [^\n]+ \(chosen from its copy of \S+'s catalogue\).* it awaits \S+'s answer",
+    r"\S+ commented the proposal through \S+'s OMobility LAs update endpoint \(signed by [^)]+\): \"[^\"]+ is "
+    r"full this term: please choose another course\"\. \S+'s record: commented, with that comment",
+    r"Both nodes hold the first version, signed by the student, \S+ and \S+: [^\n]+\n   OK",
+    r"During the stay, \S+ proposed a change: [^\n]+ removed \(timetable conflict\), [^\n]+ added in its place; "
+    r"\S+ fetched it and approved it\. Both nodes hold the approved changes beside the unchanged first version\n"
+    r"   OK",
+    r"\[ok\] Learning agreement: a change during the mobility, approved by \S+",
+)
 
 
 def _lines(process: subprocess.Popen[str], out: list[str]) -> None:
@@ -42,6 +58,8 @@ def test_the_demo_plays_every_step_and_keeps_the_consoles_open(tmp_path: Path) -
         summary = re.search(r"== summary: (\d+) of (\d+) steps held ==", text)
         assert summary is not None and summary[1] == summary[2], text[-3000:]
         assert "fetched 3 learning agreements" in text, text[-2000:]
+        for narrated in MOBILITY_NARRATION:
+            assert re.search(narrated, text), (narrated, text[-4000:])
         ca = re.search(r"sandbox CA: (\S+);", text)
         assert ca is not None, text[-2000:]
         url, user, password = re.search(r"console of \S+: (\S+)  login (\S+) / (\S+)", text).groups()  # type: ignore[union-attr]

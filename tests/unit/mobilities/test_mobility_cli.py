@@ -128,3 +128,28 @@ def test_fetch_reads_named_nominations_or_resyncs(home: Path, capsys, monkeypatc
     status, out, _ = _run(capsys, "mobility", str(home), "fetch", "--hei", PARTNER)
     assert status == 0 and out.strip() == f"4 nominations of {PARTNER} stored"
     assert calls == [("get", PARTNER, {HEI}, ["m-1", "m-2"]), ("resync", PARTNER, {HEI})]
+
+
+def test_the_readme_workflow_files_fit_the_sandbox(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The sending office's half of the README's workflow on the sandbox's node A: docs/examples' nomination
+    imports, and its three LA documents name courses of node B's catalogue (the pl demo data set)."""
+    from ewp_node.config import load_settings
+    from ewp_node.context import build_context
+    from ewp_node.publish.demo_data import build_document
+    from ewp_node.publish.importer import import_document
+
+    a, b = "univ-valmont.fr", "uni-nadwislanski.edu.pl"
+    examples = Path(__file__).parents[3] / "docs" / "examples"
+    home = tmp_path / "node-1"
+    assert main(["init", str(home), "--hei-id", a, "--hei-name", "Valmont", "--base-url",
+                 "https://ewp.valmont.fr"]) == 0
+    with build_context(load_settings(home)) as ctx:  # what 'ewp-node replicate HOME --hei B' stores
+        import_document(ctx.sessions, build_document("pl", b, None), {b}, source="replicated")
+    status, out, _ = _run(capsys, "mobility", str(home), "import", str(examples / "nominations.json"))
+    assert status == 0 and "1 created or changed" in out
+    for name in ("la.json", "la-v2.json", "la-change.json"):
+        status, out, err = _run(capsys, "la", str(home), "propose", "2026-ERA-0042", str(examples / name))
+        assert status == 0 and f"awaits the approval of {b}" in out, (name, err)
+    status, out, _ = _run(capsys, "la", str(home), "show", "2026-ERA-0042")
+    assert "Database systems - basic course [CR/pl-bd1] 5 ects deleted (timetable-conflict)" in out
+    assert "Artificial intelligence - basic course [CR/pl-si1] 5 ects inserted (substituting-deleted)" in out
