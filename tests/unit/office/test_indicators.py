@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from ewp_node.mobilities.demo import demo_mobilities
-from ewp_node.mobilities.records import Party
 from ewp_node.mobilities.service import save_mobility
 from ewp_node.office.exchanges import PartnerPeriod, partner_periods, period_start
 from ewp_node.office.indicators import MobilityTally, TranscriptCount, per_country, per_faculty, transcript_counts
+from ewp_node.office.models import Role
 from ewp_node.publish.repository import OUNIT, upsert
 from ewp_node.registry.catalogue import CatalogueIndex
 from ewp_node.registry.countries import erasmus_country, hei_country
@@ -70,16 +70,17 @@ def test_mobilities_per_faculty_are_named_from_our_ounits(mobilities) -> None:  
 def test_mobilities_per_partner_country(mobilities) -> None:  # type: ignore[no-untyped-def]
     with mobilities() as session:
         tallies = per_country(session, {US}, {B: "PL"}.get)
-        assert tallies == [MobilityTally(YEAR, "incoming", "PL", "PL", 2), MobilityTally(YEAR, "outgoing", "PL", "PL", 3),
+        assert tallies == [MobilityTally(YEAR, "incoming", "PL", "PL", 2),
+                           MobilityTally(YEAR, "outgoing", "PL", "PL", 3),
                            MobilityTally(YEAR, "outgoing", "", "", 1)]  # C's country is unknown
 
 
 def test_a_partners_country_comes_from_its_erasmus_code_in_the_catalogue(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     from ewp_node.config import HeiConfig, Settings
     from ewp_node.manifest import build_manifest
     from ewp_node.registry.local import build_catalogue
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
     from ewp_node.security.keys import MIN_RSA_BITS, public_key_b64
 
     key = public_key_b64(rsa.generate_private_key(65537, MIN_RSA_BITS).public_key())
@@ -140,3 +141,98 @@ def test_exchanges_and_errors_per_partner_and_day_or_week(sessions) -> None:  # 
         assert partner_periods(session, since, until, weekly=True, partner=B) == [
             PartnerPeriod(B, "2026-11-02", 3, 2), PartnerPeriod(B, "2026-11-09", 1, 0)]
     assert period_start(date(2026, 11, 8), True) == date(2026, 11, 2)
+
+
+# -- the page ---------------------------------------------------------------------------------------------------
+
+P = "partner.example.eu"
+
+
+@pytest.fixture
+def page_node(make_node, fast_password_hashes):  # type: ignore[no-untyped-def]
+    """A node with mobilities to and from P (faculty 'sci' published), a transcript each way, P's Erasmus code
+    in the catalogue, and today's exchanges with P (one failed)."""
+    from lxml import etree
+
+    node = make_node(heis=(US,), partner_heis=(P,))
+    with node.ctx.sessions.begin() as session:
+        mobilities = demo_mobilities(US, P)
+        for mobility, versions in mobilities:
+            ours = "sending" if mobility.sending.hei_id == US else "receiving"
+            save_mobility(session, replace(mobility, **{ours: replace(getattr(mobility, ours), ounit_id="sci")}),
+                          versions)
+        upsert(session, OUNIT, US, {"ounit_id": "sci", "ounit_code": "SCI", "names": [
+            {"lang": "en", "text": "Faculty of Science"}, {"lang": "fr", "text": "UFR Sciences"}]}, T0, None)
+        incoming = next(m for m, _ in mobilities if m.sending.hei_id == P)
+        tors.save_issued(session, IssuedTranscript(US, P, incoming.omobility_id, YEAR, b"<elmo/>", b"", T0, T0))
+        tors.add_received(session, sending_hei_id=US, receiving_hei_id=P, omobility_id=mobilities[0][0].omobility_id,
+                          elmo=b"<elmo/>", received_at=T0, recognition=Recognition(()))
+        now = datetime.now(UTC)
+        record_exchanges(session, [Exchange(now, Direction.OUT, "omobilities", "POST", status, 5, P)
+                                   for status in (200, 200, 503)])
+    registry = node.ctx.registry
+    catalogue = etree.fromstring(registry.catalogue)
+    hei = next(e for e in catalogue.iter("{*}hei") if e.get("id") == P)
+    etree.SubElement(hei, hei[0].tag.replace("name", "other-id"), type="erasmus").text = "PL BIALAGO01"
+    hei.insert(0, hei[-1])  # other-id comes before the names
+    registry.index = CatalogueIndex.from_bytes(etree.tostring(catalogue))
+    return node
+
+
+def _cells(html: str, *cells: str) -> bool:
+    return "<tr><td>" + "</td><td>".join(cells) + "</td></tr>" in html
+
+
+def test_the_page_shows_faculties_countries_transcripts_and_exchanges_over_time(page_node, console) -> None:  # type: ignore[no-untyped-def]
+    viewer = console(page_node.app, page_node.ctx, "victor", Role.VIEWER)
+    html = viewer.get("/office/indicators").get_data(as_text=True)
+    assert _cells(html, YEAR, "outgoing", "Faculty of Science", "3") and _cells(html, YEAR, "incoming",
+                                                                                  "Faculty of Science", "2")
+    assert _cells(html, YEAR, "outgoing", "PL", "3") and _cells(html, YEAR, "incoming", "PL", "2")
+    assert _cells(html, YEAR, P, "1", "1", "1")  # issued, received, recognized
+    today = datetime.now(UTC).date().isoformat()
+    assert f'<tr><td>{P}</td><td>{today}</td><td>3</td><td class="bad">1</td></tr>' in html
+    assert f"<title>{today}: 3 exchanges</title>" in html and f"<title>{today}: 1 errors</title>" in html
+    assert html.count('href="/office/indicators?format=csv&amp;table=') == 8
+
+    weekly = viewer.get(f"/office/indicators?days=90&step=week&partner={P}").get_data(as_text=True)
+    monday = period_start(datetime.now(UTC).date(), True).isoformat()
+    assert f'<tr><td>{P}</td><td>{monday}</td><td>3</td><td class="bad">1</td></tr>' in weekly
+    assert '<option value="90" selected>' in weekly and f"<option selected>{P}</option>" in weekly
+    assert f"?days=90&amp;step=week&amp;partner={P}&amp;format=csv&amp;table=exchanges" in weekly  # as shown
+    empty = viewer.get("/office/indicators?partner=nobody.example.eu").get_data(as_text=True)
+    assert "<title>" + today + ": 0 exchanges</title>" in empty
+
+
+def test_every_table_downloads_as_csv(page_node, console) -> None:  # type: ignore[no-untyped-def]
+    viewer = console(page_node.app, page_node.ctx, "victor", Role.VIEWER)
+
+    def csv_rows(table: str, query: str = "") -> list[str]:
+        response = viewer.get(f"/office/indicators?format=csv&table={table}{query}")
+        assert response.status_code == 200 and response.mimetype == "text/csv"
+        assert response.headers["Content-Disposition"] == f"attachment; filename={table}.csv"
+        return response.get_data(as_text=True).splitlines()
+
+    assert csv_rows("faculties") == ["academic_year,direction,ounit_id,ounit,mobilities",
+                                     f"{YEAR},incoming,sci,Faculty of Science,2",
+                                     f"{YEAR},outgoing,sci,Faculty of Science,3"]
+    assert csv_rows("countries")[1:] == [f"{YEAR},incoming,PL,2", f"{YEAR},outgoing,PL,3"]
+    assert csv_rows("transcripts") == ["academic_year,partner_hei,issued,received,recognized", f"{YEAR},{P},1,1,1"]
+    today = datetime.now(UTC).date()
+    assert csv_rows("exchanges") == ["partner_hei,period_start,exchanges,errors", f"{P},{today},3,1"]
+    assert csv_rows("exchanges", "&step=week")[1] == f"{P},{period_start(today, True)},3,1"
+    assert csv_rows("partners")[1].startswith(f"{P},0,3,1,")
+    assert csv_rows("mobilities")[1:] == [f"{YEAR},incoming,{P},2,PL 2", f"{YEAR},outgoing,{P},3,\"FR 2, BE 1\""]
+    assert len(csv_rows("turnaround")) == 2 and csv_rows("survey") == [
+        "partner_hei,academic_year,answers,overall,courses,support,recommend_share"]
+    assert viewer.get("/office/indicators?format=csv&table=nope").status_code == 404
+
+
+def test_the_new_sections_speak_french(page_node, console) -> None:  # type: ignore[no-untyped-def]
+    viewer = console(page_node.app, page_node.ctx, "victor", Role.VIEWER)
+    assert viewer.post("/office/lang", lang="fr").status_code == 302
+    html = viewer.get("/office/indicators").get_data(as_text=True)
+    for text in ("Mobilités par composante", "Mobilités par pays partenaire", "Relevés de notes", "Reconnus",
+                 "Échanges et erreurs par partenaire dans le temps", "30 derniers jours", "tous les partenaires"):
+        assert text in html, text
+    assert _cells(html, YEAR, "sortant", "UFR Sciences", "3")  # the ounit's French name
