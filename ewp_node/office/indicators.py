@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from ewp_node.mobilities.models import MobilityRow
 from ewp_node.publish.models import OUnit
+from ewp_node.publish.records import text_in
 from ewp_node.tors.models import IssuedTranscriptRow, ReceivedTranscriptRow
 from ewp_node.tors.records import ReceiptState
 
@@ -45,11 +45,6 @@ def _sorted(tallies: list[MobilityTally]) -> list[MobilityTally]:
     return sorted(tallies, key=lambda t: (t.academic_year_id, t.direction, t.key == "", t.label))
 
 
-def _ounit_name(data: dict[str, Any], lang: str) -> str | None:
-    names = {item.get("lang", ""): item["text"] for item in reversed(data.get("names", []))}
-    return names.get(lang) or names.get("en") or next(iter(names.values()), None)
-
-
 def per_faculty(session: Session, hei_ids: Collection[str], lang: str = "en") -> list[MobilityTally]:
     """Per academic year and direction: mobilities per organizational unit on our side (the sending one of
     outgoing students, the receiving one of incoming students), named from our published OUnits data."""
@@ -59,7 +54,7 @@ def per_faculty(session: Session, hei_ids: Collection[str], lang: str = "en") ->
     rows = session.execute(select(year, MobilityRow.direction, our_hei, ounit, func.count()).where(_ours(hei_ids))
                            .group_by(year, MobilityRow.direction, our_hei, ounit)).all()
     wanted = {ounit_id for *_, ounit_id, _ in rows if ounit_id}
-    names = {(hei, ounit_id): _ounit_name(data, lang) for hei, ounit_id, data in session.execute(
+    names = {(hei, ounit_id): text_in(data.get("names", []), lang) for hei, ounit_id, data in session.execute(
         select(OUnit.hei_id, OUnit.ounit_id, OUnit.data).where(OUnit.hei_id.in_(hei_ids), OUnit.ounit_id.in_(wanted)))}
     counts: Counter[tuple[str, str, str, str]] = Counter()
     for year_id, direction, hei, ounit_id, count in rows:

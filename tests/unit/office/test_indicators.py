@@ -236,3 +236,20 @@ def test_the_new_sections_speak_french(page_node, console) -> None:  # type: ign
                  "Échanges et erreurs par partenaire dans le temps", "30 derniers jours", "tous les partenaires"):
         assert text in html, text
     assert _cells(html, YEAR, "sortant", "UFR Sciences", "3")  # the ounit's French name
+
+
+def test_demo_students_leave_from_and_arrive_in_the_published_faculties(sessions) -> None:  # type: ignore[no-untyped-def]
+    from ewp_node.mobilities.demo import load_demo_mobilities, published_faculties
+    from ewp_node.publish.cli import load_demo_data
+
+    load_demo_mobilities(sessions, C, B)  # nothing published: no ounit
+    load_demo_data(sessions, US, "fr")
+    load_demo_mobilities(sessions, US, B)
+    with sessions() as session:
+        faculties = published_faculties(session, US)
+        assert [f for f, _ in faculties] == ["deg", "let", "sci"]
+        assert faculties[2][1] == "Faculty of Science and Technology"
+        assert [(t.direction, t.key, t.count) for t in per_faculty(session, {US})] == [
+            ("incoming", "let", 1), ("incoming", "deg", 1), ("outgoing", "let", 1), ("outgoing", "deg", 1),
+            ("outgoing", "sci", 1)]  # by name: Arts, Law, Science
+        assert [t.label for t in per_faculty(session, {C})] == ["", ""]  # one unknown bucket per direction
