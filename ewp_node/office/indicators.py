@@ -99,16 +99,16 @@ def transcript_counts(session: Session, hei_ids: Collection[str]) -> list[Transc
         .where(IssuedTranscriptRow.receiving_hei_id.in_(hei_ids))
         .group_by(IssuedTranscriptRow.receiving_academic_year_id, IssuedTranscriptRow.sending_hei_id)).all()
     got = ReceivedTranscriptRow
-    latest = (select(func.max(got.id)).where(got.sending_hei_id.in_(hei_ids))
-              .group_by(got.sending_hei_id, got.omobility_id))
+    latest = (select(func.max(got.id).label("id")).where(got.sending_hei_id.in_(hei_ids))
+              .group_by(got.sending_hei_id, got.omobility_id).subquery())
     year = func.coalesce(MobilityRow.receiving_academic_year_id, "")
     received = session.execute(
         select(year, got.receiving_hei_id, func.count(),
                func.sum(case((got.state == ReceiptState.ACCEPTED.value, 1), else_=0)))
-        .select_from(got)
+        .select_from(latest).join(got, got.id == latest.c.id)
         .outerjoin(MobilityRow, and_(MobilityRow.sending_hei_id == got.sending_hei_id,
                                      MobilityRow.omobility_id == got.omobility_id))
-        .where(got.id.in_(latest)).group_by(year, got.receiving_hei_id)).all()
+        .group_by(year, got.receiving_hei_id)).all()
     merged: dict[tuple[str, str], dict[str, int]] = {}
     for year_id, partner, count in issued:
         merged.setdefault((year_id, partner), {})["issued"] = count
