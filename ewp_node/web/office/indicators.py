@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 
 from flask import Blueprint, Response, abort, render_template, request
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from ewp_node.office.exchanges import PartnerPeriod, partner_activity, partner_p
 from ewp_node.office.indicators import per_country, per_faculty, transcript_counts
 from ewp_node.office.mobilities import mobility_counts, pipelines, turnarounds
 from ewp_node.office.student import survey_results
+from ewp_node.registry.catalogue import CatalogueIndex
 from ewp_node.registry.countries import hei_country
 from ewp_node.registry.fetch import RegistryUnavailable
 from ewp_node.store.audit import daily_counts
@@ -83,11 +85,15 @@ class _Page:
     span: Span
     now: datetime
 
-    def country(self, hei_id: str) -> str | None:
+    @cached_property
+    def catalogue(self) -> CatalogueIndex | None:
         try:
-            return hei_country(self.ctx.registry.index, hei_id)
+            return self.ctx.registry.index
         except RegistryUnavailable:
             return None
+
+    def country(self, hei_id: str) -> str | None:
+        return hei_country(self.catalogue, hei_id)
 
 
 Table = tuple[Sequence[str], Callable[[_Page], list[Sequence[object]]]]
