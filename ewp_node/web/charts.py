@@ -13,6 +13,8 @@ CHART_WIDTH = 800.0
 MAX_BAR_WIDTH = 24.0
 #: At most this many tick labels under the bars (every n-th slot is labelled).
 MAX_TICKS = 14
+#: Half the width of a ``MM-DD`` tick label (10 px font).
+TICK_HALF_WIDTH = 15.0
 
 
 @dataclass(frozen=True)
@@ -41,11 +43,12 @@ def bar_chart(labels: Sequence[str], first: Mapping[str, int], second: Mapping[s
     slot = CHART_WIDTH / max(len(labels), 1)
     bar_width = round(min(MAX_BAR_WIDTH, slot * 0.42), 1)
     step = slot if len(labels) > MAX_TICKS else 2 * bar_width + 8
+    margin = max(0.0, TICK_HALF_WIDTH - bar_width)  # room for the first tick, centred under narrow bars
     every = math.ceil(len(labels) / MAX_TICKS)
     peak = max([first.get(label, 0) for label in labels] + [second.get(label, 0) for label in labels] + [1])
     bars = tuple(
-        Bar(label=label, first=first.get(label, 0), second=second.get(label, 0), x=round(i * step, 1),
+        Bar(label=label, first=first.get(label, 0), second=second.get(label, 0), x=round(margin + i * step, 1),
             first_height=BAR_AREA * first.get(label, 0) / peak, second_height=BAR_AREA * second.get(label, 0) / peak,
             tick=label[5:] if i % every == 0 else "")
         for i, label in enumerate(labels))
-    return BarChart(bars, bar_width, round(len(labels) * step, 1))
+    return BarChart(bars, bar_width, round(margin + len(labels) * step, 1))
