@@ -38,6 +38,8 @@ class HomeSpec:
     allow_http: bool = False
     #: Extra top-level settings written verbatim (the sandbox adds TLS and CA paths).
     extra: dict[str, object] = field(default_factory=dict)
+    #: The HEI's other ids by type (``erasmus``, ``pic``...), published in its manifest.
+    other_ids: dict[str, str] = field(default_factory=dict)
 
 
 def _toml_value(value: object) -> str:
@@ -62,6 +64,9 @@ def render_config(spec: HomeSpec) -> str:
     extra = ({"allow_http": True} if spec.allow_http else {}) | spec.extra
     lines += [f"{key} = {_toml_value(value)}" for key, value in extra.items()]
     lines += ["", "[[heis]]", f"id = {_toml_value(spec.hei_id)}", f"names = {{ en = {_toml_value(spec.hei_name)} }}"]
+    if spec.other_ids:
+        ids = ", ".join(f"{_toml_value(kind)} = {_toml_value(value)}" for kind, value in spec.other_ids.items())
+        lines.append(f"other_ids = {{ {ids} }}")
     return "\n".join(lines) + "\n"
 
 

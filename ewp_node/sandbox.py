@@ -89,6 +89,15 @@ def _demo_hei(index: int) -> tuple[str, str, str]:
     return (f"hei-{index + 1}.sandbox.example.eu", f"Sandbox University {index + 1}", DEMO_HEIS[index % 2][2])
 
 
+def _erasmus_code(index: int, dataset: str) -> dict[str, str]:
+    """The demo data set's Erasmus code for the first node of each set (codes must stay unique)."""
+    try:
+        from ewp_node.publish.demo_data import DATASETS
+    except ModuleNotFoundError:
+        return {}
+    return {"erasmus": DATASETS[dataset].ERASMUS_CODE} if index < len(DEMO_HEIS) else {}
+
+
 class Sandbox:
     """Start with ``with Sandbox(dir, nodes=2) as sandbox:``; everything stops on exit.
 
@@ -158,7 +167,8 @@ class Sandbox:
                         registry_url=self.catalogue_url,
                         extra={"tls_cert": str(cert), "tls_key": str(key), "ca_bundle": str(self.ca.cert_path),
                                "registry_refresh_seconds": REGISTRY_REFRESH_SECONDS,
-                               "admin_provider": "ewp-node sandbox"})
+                               "admin_provider": "ewp-node sandbox"},
+                        other_ids=_erasmus_code(index, dataset))
         settings = create_home(home, spec)
         self._load_demo_data(settings.home, hei_id, dataset)
         return SandboxNode(home=home, hei_id=hei_id, port=port)

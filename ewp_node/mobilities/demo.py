@@ -3,16 +3,19 @@
 Outgoing: two students whose nominations await the partner's decision and whose learning agreement's latest
 version is a changes proposal awaiting its approval (student and sending-HEI signatures), and one student
 whose learning agreement the partner approved (no pending proposal). Incoming: two students the partner
-sends. Same input, same output: ids and dates are derived from the HEI ids, nothing is random.
+sends. When the home HEI publishes OUnits, its students leave from and arrive in its faculties, in
+turn. Same input, same output: ids and dates are derived from the HEI ids, nothing is random.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ewp_node.mobilities.records import (
@@ -32,6 +35,8 @@ from ewp_node.mobilities.records import (
     Student,
 )
 from ewp_node.mobilities.service import save_mobility
+from ewp_node.publish.models import Institution, OUnit
+from ewp_node.publish.records import text_in
 
 ACADEMIC_YEAR = "2026/2027"
 _STUDENTS = (("Alice", "Martin", "FR", 2), ("Bruno", "Lefèvre", "FR", 1), ("Chloé", "Dubois", "BE", 2),
@@ -60,10 +65,11 @@ def _components(start: int) -> tuple[Component, ...]:
     return (*studied, recognized)
 
 
-def _mobility(index: int, sending: str, receiving: str, direction: Direction) -> Mobility:
+def _mobility(index: int, sending: str, receiving: str, direction: Direction,
+              faculties: Sequence[tuple[str, str]] = ()) -> Mobility:
     given, family, country, gender = _STUDENTS[index]
     code = f"{20260000 + index:08d}"
-    return Mobility(
+    mobility = Mobility(
         omobility_id=_id(sending, receiving, str(index)), direction=direction,
         sending=Party(sending, ounit_name="International Relations Office", iia_id=_id("iia", sending, receiving),
                       contact=Contact("Claire", "Bernard", f"erasmus@{sending}")),
@@ -79,31 +85,48 @@ def _mobility(index: int, sending: str, receiving: str, direction: Direction) ->
         sending_term_id=f"{ACADEMIC_YEAR}-1/2", language_skills=(LanguageSkill("en", "B2"),),
         planned_arrival=date(2026, 9, 1), planned_departure=date(2027, 1, 31),
     )
+    if not faculties:
+        return mobility
+    ounit_id, name = faculties[index % len(faculties)]
+    ours = "sending" if direction is Direction.OUTGOING else "receiving"
+    return replace(mobility, **{ours: replace(getattr(mobility, ours), ounit_id=ounit_id, ounit_name=name)})
 
 
-def demo_mobilities(home_hei: str, partner_hei: str) -> list[tuple[Mobility, tuple[LaVersion, ...]]]:
-    """The demo mobilities and their LA versions (see the module docstring)."""
+def demo_mobilities(home_hei: str, partner_hei: str, faculties: Sequence[tuple[str, str]] = ()
+                    ) -> list[tuple[Mobility, tuple[LaVersion, ...]]]:
+    """The demo mobilities and their LA versions (see the module docstring); ``faculties`` (ounit id and
+    name) are the home HEI's units the students leave from or arrive in, in turn."""
     result: list[tuple[Mobility, tuple[LaVersion, ...]]] = []
     for index in (0, 1):
-        mobility = _mobility(index, home_hei, partner_hei, Direction.OUTGOING)
+        mobility = _mobility(index, home_hei, partner_hei, Direction.OUTGOING, faculties)
         proposal = LaVersion(_id("proposal", mobility.omobility_id), ProposalState.PENDING,
                              _signature("", home_hei, 3, student=True), _signature("Claire Bernard", home_hei, 4),
                              _components(index))
         result.append((mobility, (proposal,)))
-    approved = _mobility(2, home_hei, partner_hei, Direction.OUTGOING)
+    approved = _mobility(2, home_hei, partner_hei, Direction.OUTGOING, faculties)
     approved = replace(approved, nomination=replace(approved.nomination, status=NominationStatus.APPROVED))
     result.append((approved, (LaVersion(
         _id("proposal", approved.omobility_id), ProposalState.APPROVED, _signature("", home_hei, 3, student=True),
         _signature("Claire Bernard", home_hei, 4), _components(2),
         receiving_signature=_signature("Piotr Zieliński", partner_hei, 8)),)))
-    result.extend((_mobility(index, partner_hei, home_hei, Direction.INCOMING), ()) for index in (3, 4))
+    result.extend((_mobility(index, partner_hei, home_hei, Direction.INCOMING, faculties), ()) for index in (3, 4))
     return result
 
 
+def published_faculties(session: Session, hei_id: str) -> list[tuple[str, str]]:
+    """The units right under the root of ``hei_id``'s published OUnits (its faculties): id and English name."""
+    root = select(Institution.root_ounit_id).where(Institution.hei_id == hei_id).scalar_subquery()
+    rows = session.execute(select(OUnit.ounit_id, OUnit.data).where(OUnit.hei_id == hei_id,
+                                                                   OUnit.parent_ounit_id == root)
+                           .order_by(OUnit.ounit_id))
+    return [(ounit_id, text_in(data.get("names", []), "en") or ounit_id) for ounit_id, data in rows]
+
+
 def load_demo_mobilities(sessions: sessionmaker[Session], home_hei: str, partner_hei: str) -> int:
-    """Store the demo mobilities of ``home_hei`` with ``partner_hei`` (idempotent). :returns: how many changed."""
+    """Store the demo mobilities of ``home_hei`` with ``partner_hei`` (idempotent), from and to its published
+    faculties when it has some. :returns: how many changed."""
     changed = 0
     with sessions.begin() as session:
-        for mobility, versions in demo_mobilities(home_hei, partner_hei):
+        for mobility, versions in demo_mobilities(home_hei, partner_hei, published_faculties(session, home_hei)):
             changed += save_mobility(session, mobility, versions)
     return changed

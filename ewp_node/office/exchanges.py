@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
@@ -72,13 +72,17 @@ class PartnerActivity:
     last_status: int
 
 
+#: A failed exchange: an error status, or none at all (0: no answer).
+_FAILED = (AuditEntry.status >= 400) | (AuditEntry.status == 0)
+
+
 def partner_activity(session: Session, since: datetime) -> list[PartnerActivity]:
     """Every partner HEI seen since ``since``, most active first."""
     rows = session.execute(
         select(AuditEntry.partner_hei,
                func.sum(case((AuditEntry.direction == Direction.IN, 1), else_=0)),
                func.sum(case((AuditEntry.direction == Direction.OUT, 1), else_=0)),
-               func.sum(case(((AuditEntry.status >= 400) | (AuditEntry.status == 0), 1), else_=0)),
+               func.sum(case((_FAILED, 1), else_=0)),
                func.max(AuditEntry.id))
         .where(AuditEntry.at >= since, AuditEntry.partner_hei.is_not(None))
         .group_by(AuditEntry.partner_hei)
@@ -88,3 +92,36 @@ def partner_activity(session: Session, since: datetime) -> list[PartnerActivity]
                                 last_at=latest[last].at, last_status=latest[last].status)
                 for hei, i, o, err, last in rows]
     return sorted(activity, key=lambda a: (-(a.incoming + a.outgoing), a.hei_id))
+
+
+@dataclass(frozen=True)
+class PartnerPeriod:
+    """One partner's exchanges (both ways) and failed ones in one period: a day, or the week from ``period``."""
+
+    hei_id: str
+    period: str
+    exchanges: int
+    errors: int
+
+
+def period_start(day: date, weekly: bool) -> date:
+    """The first day of the period holding ``day``: itself, or its week's Monday."""
+    return day - timedelta(days=day.weekday()) if weekly else day
+
+
+def partner_periods(session: Session, since: datetime, until: datetime, *, weekly: bool = False,
+                    partner: str = "") -> list[PartnerPeriod]:
+    """Exchanges and errors per partner HEI and day (or week) in ``[since, until)``, oldest period first.
+    The database counts per day; days are folded into weeks here (a few rows per partner)."""
+    day = func.date(AuditEntry.at)
+    query = (select(AuditEntry.partner_hei, day, func.count(), func.sum(case((_FAILED, 1), else_=0)))
+             .where(AuditEntry.at >= since, AuditEntry.at < until, AuditEntry.partner_hei.is_not(None))
+             .group_by(AuditEntry.partner_hei, day))
+    if partner:
+        query = query.where(AuditEntry.partner_hei == partner.strip().lower())
+    totals: dict[tuple[str, str], tuple[int, int]] = {}
+    for hei, on, count, errors in session.execute(query):
+        key = (period_start(date.fromisoformat(str(on)[:10]), weekly).isoformat(), hei)
+        before = totals.get(key, (0, 0))
+        totals[key] = (before[0] + count, before[1] + int(errors or 0))
+    return [PartnerPeriod(hei, period, *counts) for (period, hei), counts in sorted(totals.items())]

@@ -256,6 +256,12 @@ def lang_texts(r: Reader, obj: Record, key: str, *, text_key: str = "text",
     return r.each(wrapped, key, read, at_least=at_least)
 
 
+def text_in(values: list[Record], lang: str) -> str | None:
+    """The text of a stored ``lang_texts`` list in ``lang``, else English, else the first one."""
+    texts = {item.get("lang", ""): item["text"] for item in reversed(values)}
+    return texts.get(lang) or texts.get("en") or next(iter(texts.values()), None)
+
+
 def urls(r: Reader, obj: Record, key: str, *, at_least: int = 0) -> list[Record]:
     return lang_texts(r, obj, key, text_key="url", convert=http_url, at_least=at_least)
 

@@ -22,6 +22,7 @@ from ewp_node.errors import Forbidden, build_error_response
 from ewp_node.ratelimit import TokenBucket
 from ewp_node.responses import xml_response
 from ewp_node.store.audit import AuditEntry, counts_by_api_and_status, daily_counts, recent_exchanges
+from ewp_node.web.charts import BarChart, bar_chart
 
 #: Days shown in the activity chart.
 CHART_DAYS = 14
@@ -31,29 +32,11 @@ GUESSES_PER_MINUTE = 10
 GUESS_BURST = 10
 
 
-@dataclass(frozen=True)
-class Bar:
-    """One day of the activity chart, with its SVG geometry precomputed for the template."""
-
-    day: str
-    incoming: int
-    outgoing: int
-    x: float
-    in_height: float
-    out_height: float
-
-
-def activity_bars(rows: list[tuple[str, str, int]], today: date, *, height: float = 120.0,
-                  width: float = 24.0) -> list[Bar]:
-    """Turn ``(day, direction, count)`` rows into one bar pair per day of the last :data:`CHART_DAYS`."""
+def activity_bars(rows: list[tuple[str, str, int]], today: date) -> BarChart:
+    """Turn ``(day, direction, count)`` rows into one bar pair (in, out) per day of the last :data:`CHART_DAYS`."""
     days = [(today - timedelta(days=CHART_DAYS - 1 - i)).isoformat() for i in range(CHART_DAYS)]
-    counts = {(d, direction): n for d, direction, n in rows}
-    peak = max([counts.get((d, k), 0) for d in days for k in ("in", "out")] + [1])
-    return [
-        Bar(day=d, incoming=counts.get((d, "in"), 0), outgoing=counts.get((d, "out"), 0), x=i * (2 * width + 8),
-            in_height=height * counts.get((d, "in"), 0) / peak, out_height=height * counts.get((d, "out"), 0) / peak)
-        for i, d in enumerate(days)
-    ]
+    return bar_chart(days, {d: n for d, direction, n in rows if direction == "in"},
+                     {d: n for d, direction, n in rows if direction == "out"})
 
 
 @dataclass(frozen=True)
@@ -62,7 +45,7 @@ class StatusSummary:
 
     now: datetime
     per_api: list[tuple[str, str, int, int]]
-    bars: list[Bar]
+    bars: BarChart
     recent: list[AuditEntry]
     total: int
     errors: int

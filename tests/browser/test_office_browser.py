@@ -12,6 +12,7 @@ from ewp_node.mobilities.demo import load_demo_mobilities
 from ewp_node.office.accounts import add_user
 from ewp_node.office.models import Role
 from ewp_node.publish.cli import load_demo_data
+from ewp_node.tors.demo import load_demo_transcript
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fast_password_hashes")]
 PASSWORD = "correct horse battery"
@@ -25,6 +26,7 @@ def console(served, browser):  # type: ignore[no-untyped-def]
     load_demo_data(node.ctx.sessions, hei_id, "fr", f"{base}/ewp/file")
     load_demo_iias(node.ctx.sessions, hei_id, "partner.example.eu")
     load_demo_mobilities(node.ctx.sessions, hei_id, "partner.example.eu")
+    load_demo_transcript(node.ctx, hei_id, "partner.example.eu")
     with node.ctx.sessions.begin() as session:
         add_user(session, "olga", PASSWORD, Role.OFFICER)
         add_user(session, "victor", PASSWORD, Role.VIEWER)
@@ -58,11 +60,49 @@ def test_an_officer_logs_in_and_every_page_renders(console, screenshots: Path) -
         page.wait_for_load_state()
         assert page.locator("main h2").first.is_visible()
         page.screenshot(path=str(screenshots / f"{shot}.png"), full_page=True)
-    assert page.locator("main svg[role=img] rect").count() == 28
+    assert page.locator("main svg[aria-label='Activity, last 14 days'] rect").count() == 28
+    assert page.locator("main svg[aria-label^='Exchanges and errors per partner'] rect").count() == 60  # 30 days
     page.get_by_role("link", name="partner.example.eu").first.click()
     page.get_by_role("button", name="Check partner").click()
     assert "could not reach" in page.get_by_role("status").inner_text()
     page.screenshot(path=str(screenshots / "office-partner.png"), full_page=True)
+
+
+def test_the_indicators_show_faculties_countries_transcripts_and_exchanges_over_time(  # type: ignore[no-untyped-def]
+        console, screenshots: Path) -> None:
+    node, base, context = console
+    page = context.new_page()
+    _log_in(page, base, "victor")
+    page.goto(f"{base}/office/indicators")
+
+    def table(heading: str):  # type: ignore[no-untyped-def]
+        return page.locator(f"h3:text-is('{heading}') + p + table")
+
+    faculties = table("Mobilities per faculty")
+    for faculty in ("Faculty of Science and Technology", "Faculty of Arts and Humanities",
+                    "Faculty of Law, Economics and Management"):
+        assert faculties.get_by_role("row").filter(has_text=faculty).count() >= 1
+    countries = table("Mobilities per partner country")  # partner.example.eu publishes no Erasmus code
+    assert [r.inner_text().split("\t") for r in countries.locator("tbody tr").all()] == [
+        ["2026/2027", "incoming", "unknown", "2"], ["2026/2027", "outgoing", "unknown", "3"]]
+    transcripts = table("Transcripts of records").locator("tbody tr")
+    assert transcripts.first.inner_text().split("\t") == ["2026/2027", "partner.example.eu", "1", "0", "0"]
+    page.get_by_label("Period").select_option("90")
+    page.get_by_label("Step").select_option("week")
+    page.locator("#over-time + form").get_by_label("Partner").select_option("partner.example.eu")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_load_state()
+    chart = page.locator("main svg[aria-label='Exchanges and errors per partner over time: partner.example.eu']")
+    assert chart.locator("rect").count() == 2 * 14  # 90 days: 13 or 14 weeks, Monday to Monday
+    assert chart.locator("title").filter(has_text="1 exchanges").count() == 1
+    over_time = page.locator("h3#over-time ~ table").first.locator("tbody tr")
+    assert over_time.count() == 1 and over_time.first.inner_text().startswith("partner.example.eu")
+    page.screenshot(path=str(screenshots / "office-indicators-over-time.png"), full_page=True)
+    link = page.locator("h3#over-time ~ p a", has_text="Download CSV").first.get_attribute("href")
+    download = page.request.get(f"{base}{link}")
+    assert download.headers["content-type"].startswith("text/csv")
+    assert download.text().splitlines()[0] == "partner_hei,period_start,exchanges,errors"
+    assert download.text().splitlines()[1].startswith("partner.example.eu,")
 
 
 def test_the_language_switch_is_remembered(console) -> None:  # type: ignore[no-untyped-def]

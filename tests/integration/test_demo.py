@@ -69,6 +69,19 @@ def test_the_demo_plays_every_step_and_keeps_the_consoles_open(tmp_path: Path) -
             home = browser.post(url + "login", data={"name": user, "password": password, "csrf": csrf},
                                 verify=ca[1], timeout=30)
             assert home.status_code == 200 and "Signed in as" in home.text
+
+            def table(name: str) -> list[str]:
+                csv = browser.get(f"{url}indicators?format=csv&table={name}", verify=ca[1], timeout=30)
+                assert csv.status_code == 200, name
+                return csv.text.splitlines()[1:]
+
+            # the first console is the first demo node's: its students left from its published faculties, to
+            # a partner whose Erasmus code says Poland, and the partner's transcript of one came back recognized
+            assert any(",outgoing,sci,Faculty of Science and Technology," in row for row in table("faculties"))
+            assert ",outgoing,PL," in "\n".join(table("countries")), table("countries")
+            assert any(row.startswith("2026/2027,uni-nadwislanski.edu.pl,") and row.endswith(",1,1")
+                       for row in table("transcripts")), table("transcripts")
+            assert any(row.startswith("uni-nadwislanski.edu.pl,") for row in table("exchanges"))
     finally:
         process.send_signal(signal.SIGINT)
         try:

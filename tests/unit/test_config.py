@@ -200,3 +200,14 @@ def test_a_limit_no_enabled_api_declares_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="limits.max-hei-id: no enabled API has this limit .did you mean 'max-hei-id"):
         check_limits(settings, enabled_apis())
     check_limits(_load(tmp_path, tables="[limits]\nmax-hei-ids = 5\n"), enabled_apis())
+
+
+def test_a_new_home_publishes_the_heis_other_ids(tmp_path: Path) -> None:
+    from ewp_node.home import HomeSpec, render_config
+
+    spec = HomeSpec(hei_id="uni.example.eu", hei_name="Uni", base_url="https://ewp.uni.example.eu",
+                    other_ids={"erasmus": "F ST-AUB01", "pic": "999"})
+    (tmp_path / "ewp-node.toml").write_text(render_config(spec), encoding="utf-8")
+    assert load_settings(tmp_path).heis[0].other_ids == (("erasmus", "F ST-AUB01"), ("pic", "999"))
+    plain = render_config(HomeSpec(hei_id="uni.example.eu", hei_name="Uni", base_url="https://ewp.uni.example.eu"))
+    assert "other_ids" not in plain

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from ewp_node.web.charts import bar_chart
 from ewp_node.web.status import CHART_DAYS, GUESS_BURST, activity_bars, summarize, summary_text
 
 TOKEN = "status-token-0123456789"
@@ -31,7 +32,7 @@ def test_status_page_shows_exchanges_from_the_audit_log(make_node):  # type: ign
     assert "<b>2</b>exchanges, last 24 h" in html
     assert '<b class="bad">1</b>errors' in html
     assert "partner.example.eu" in html
-    assert "<svg" in html and html.count("<rect") == 2 * CHART_DAYS
+    assert "<svg" in html and html.count("<rect") == 2 * CHART_DAYS + 2  # two legend squares
 
 
 def test_without_a_token_the_page_is_closed_even_to_loopback(make_node):  # type: ignore[no-untyped-def]
@@ -76,11 +77,19 @@ def test_the_summary_as_text_for_the_command_line(make_node):  # type: ignore[no
 
 def test_activity_bars_scale_to_the_busiest_day() -> None:
     today = date(2026, 11, 29)
-    bars = activity_bars([("2026-11-29", "in", 10), ("2026-11-29", "out", 5), ("2026-11-20", "in", 2)], today)
-    assert len(bars) == CHART_DAYS
-    assert bars[-1].day == "2026-11-29" and bars[-1].in_height == 120.0 and bars[-1].out_height == 60.0
-    assert bars[-10].incoming == 2 and bars[-10].in_height == 24.0
-    assert bars[0].day == "2026-11-16" and bars[0].incoming == 0
+    chart = activity_bars([("2026-11-29", "in", 10), ("2026-11-29", "out", 5), ("2026-11-20", "in", 2)], today)
+    bars = chart.bars
+    assert len(bars) == CHART_DAYS and chart.bar_width == 24.0 and chart.width == CHART_DAYS * 56
+    assert bars[-1].label == "2026-11-29" and bars[-1].first_height == 120.0 and bars[-1].second_height == 60.0
+    assert bars[-10].first == 2 and bars[-10].first_height == 24.0
+    assert bars[0].label == "2026-11-16" and bars[0].first == 0 and bars[0].tick == "11-16"
+
+
+def test_long_bar_charts_share_the_width_and_label_every_nth_slot() -> None:
+    days = [f"2026-10-{d:02d}" for d in range(1, 29)]
+    chart = bar_chart(days, {"2026-10-03": 4}, {"2026-10-03": 1})
+    assert chart.bar_width < 24.0 and chart.width == 800.0 + 15.0 - chart.bar_width  # a margin for the first tick
+    assert [b.tick for b in chart.bars[:3]] == ["10-01", "", "10-03"] and chart.bars[2].second_height == 30.0
 
 
 def test_init_keeps_a_status_token_and_the_cli_prints_the_summary(tmp_path, capsys):  # type: ignore[no-untyped-def]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, render_template, request
 
 from ewp_node.context import NodeContext
 from ewp_node.office.exchanges import ExchangeFilter, api_names, exchange, find_exchanges
+from ewp_node.store.audit import AuditEntry
+from ewp_node.web.office.csv_export import csv_response
 
 CSV_ROWS = 10_000
 
@@ -51,13 +51,8 @@ def install(blueprint: Blueprint, ctx: NodeContext) -> None:
         return render_template("office/exchange.html", e=row)
 
 
-def _csv(rows: list) -> Response:  # type: ignore[type-arg]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "at", "direction", "api", "method", "partner_hei", "status", "duration_ms",
-                     "request_id", "key_id", "message"])
-    for e in rows:
-        writer.writerow([e.id, e.at.isoformat(), e.direction.value, e.api, e.method, e.partner_hei or "", e.status,
-                         e.duration_ms, e.request_id or "", e.key_id or "", e.message or ""])
-    return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": "attachment; filename=exchanges.csv"})
+def _csv(rows: list[AuditEntry]) -> Response:
+    return csv_response("exchanges.csv", ["id", "at", "direction", "api", "method", "partner_hei", "status",
+                                          "duration_ms", "request_id", "key_id", "message"],
+                        ([e.id, e.at.isoformat(), e.direction.value, e.api, e.method, e.partner_hei or "", e.status,
+                          e.duration_ms, e.request_id or "", e.key_id or "", e.message or ""] for e in rows))

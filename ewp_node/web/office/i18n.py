@@ -202,6 +202,27 @@ FRENCH: dict[str, str] = {
         "d'origine.",
     "Your learning agreement is approved. Nothing is awaited from you now.":
         "Votre contrat d'études est approuvé. Rien n'est attendu de vous pour l'instant.",
+    "Exchanges and errors per partner over time": "Échanges et erreurs par partenaire dans le temps",
+    "Period": "Période",
+    "last %d days": "%d derniers jours",
+    "Step": "Pas",
+    "day": "jour",
+    "week": "semaine",
+    "all partners": "tous les partenaires",
+    "Show": "Afficher",
+    "exchanges": "échanges",
+    "errors": "erreurs",
+    "From": "À partir du",
+    "Mobilities per faculty": "Mobilités par composante",
+    "Mobilities per partner country": "Mobilités par pays partenaire",
+    "Faculty": "Composante",
+    "Country": "Pays",
+    "unknown": "inconnu",
+    "Transcripts of records": "Relevés de notes",
+    "Issued by us": "Délivrés par nous",
+    "Received": "Reçus",
+    "Recognized": "Reconnus",
+    "No transcript yet.": "Aucun relevé de notes pour l'instant.",
 }
 
 
