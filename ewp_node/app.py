@@ -27,6 +27,7 @@ from ewp_node.responses import XML_CONTENT_TYPE, serialize, xml_response
 from ewp_node.security import middleware
 from ewp_node.security.keys import public_key_b64
 from ewp_node.store.audit import Direction, Exchange
+from ewp_node.store.captures import Capture
 from ewp_node.web.health import health_blueprint
 from ewp_node.web.office import office_blueprint
 from ewp_node.web.status import status_blueprint
@@ -114,9 +115,9 @@ def _make_view(ctx: NodeContext, api: ApiSpec, endpoint: Endpoint):  # type: ign
         if url_hei is not None and url_hei not in ctx.settings.hei_ids:
             raise NotFound(f"this node does not cover HEI {url_hei!r}")
         _check_enabled(ctx.settings, api.name, url_hei)
-        body = request.get_data(cache=True)
+        body = state.body = request.get_data(cache=True)
         caller = middleware.authenticate(ctx, state, body, anonymous_allowed=api.anonymous)
-        body = middleware.negotiate_encryption(ctx, state, body)
+        body = state.body = middleware.negotiate_encryption(ctx, state, body)
         ewp_request = EwpRequest(params=_params(endpoint, state.method, request.query_string, body), caller=caller,
                                  services=services, url_hei=url_hei, body=body if endpoint.body == "xml" else b"",
                                  api_name=api.name)
@@ -140,7 +141,9 @@ def _register_api(app: Flask, ctx: NodeContext, api: ApiSpec, api_names: dict[st
             api_names[name] = api.name
 
 
-def _audit(ctx: NodeContext, state: middleware.RequestState, response: Response) -> None:
+def _audit(ctx: NodeContext, state: middleware.RequestState, response: Response, body: bytes | None) -> None:
+    """Record the exchange; ``body`` is the response body before content codings (references only: the audit
+    sink redacts and cuts the capture)."""
     caller = state.caller
     heis = caller.hei_ids if caller is not None else frozenset()
     message = None
@@ -152,6 +155,7 @@ def _audit(ctx: NodeContext, state: middleware.RequestState, response: Response)
         partner_hei=next(iter(heis)) if len(heis) == 1 else None,
         request_id=state.headers.get("x-request-id"),
         key_id=caller.key_id if caller is not None else None, message=message,
+        capture=Capture(state.target, state.headers.items(), state.body, response.headers, body),
     ))
 
 
@@ -198,8 +202,9 @@ def create_app(ctx: NodeContext) -> Flask:
     def _finalize(response: Response) -> Response:
         state: middleware.RequestState | None = g.get("ewp")
         if state is not None:
+            body = None if response.direct_passthrough else response.get_data()  # before gzip and encryption
             response = middleware.finalize_response(ctx, state, response)
-            _audit(ctx, state, response)
+            _audit(ctx, state, response, body)
         return response
 
     return app
