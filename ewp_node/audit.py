@@ -24,23 +24,28 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from ewp_node.capture import CAPTURE_BYTES, from_journal, journal_values
+from ewp_node.capture import CAPTURE_BYTES, from_journal, journal_parts
 from ewp_node.journal import Journal, Segment, claim_orphans
 from ewp_node.store.audit import Direction, Exchange, record_exchanges
 
 log = logging.getLogger(__name__)
+#: One encoder for every line (``json.dumps`` with options builds one per call); the values never nest in a cycle.
+_JSON = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 #: Values in a journal line: every :class:`Exchange` field, or all but the capture (lines written before it).
 _LINE_LENGTHS = (len(Exchange._fields), len(Exchange._fields) - 1)
 
 
 def encode(exchange: Exchange, capture_bytes: int = CAPTURE_BYTES) -> bytes:
-    """One journal line for ``exchange``: a JSON array of its fields in :class:`Exchange` order, its capture
-    redacted and cut to ``capture_bytes`` per body (dropped when 0)."""
+    """One journal line for ``exchange``: a JSON array of its fields in :class:`Exchange` order, then its
+    capture's tab-separated tail (:func:`ewp_node.capture.journal_parts`: redacted, each body cut to
+    ``capture_bytes``; no capture when 0)."""
     values: list[Any] = list(exchange)
     values[0], values[1] = exchange.at.isoformat(), exchange.direction.value
-    if exchange.capture is not None:
-        values[-1] = journal_values(exchange.capture, capture_bytes) if capture_bytes else None
-    return json.dumps(values, separators=(",", ":")).encode() + b"\n"
+    if exchange.capture is None or not capture_bytes:
+        values[-1] = None
+        return _JSON.encode(values).encode() + b"\n"
+    values[-1], tail = journal_parts(exchange.capture, capture_bytes)
+    return b"".join([_JSON.encode(values).encode(), b"\t", tail, b"\n"])
 
 
 def decode(line: bytes) -> Exchange:
@@ -48,12 +53,13 @@ def decode(line: bytes) -> Exchange:
 
     :raises ValueError: not such a line.
     """
-    values = json.loads(line)
+    head, _, tail = line.rstrip(b"\n").partition(b"\t")  # JSON holds no raw tab
+    values = json.loads(head)
     if not isinstance(values, list) or len(values) not in _LINE_LENGTHS:
         raise ValueError(f"a journal line holds {len(Exchange._fields)} values")
     values[0], values[1] = datetime.fromisoformat(values[0]), Direction(values[1])
     if len(values) == len(Exchange._fields) and values[-1] is not None:
-        values[-1] = from_journal(values[-1])
+        values[-1] = from_journal(values[-1], tail)
     return Exchange(*values)
 
 

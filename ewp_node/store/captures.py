@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ewp_node.store.base import Base
 from ewp_node.store.db import dialect_insert
 
-#: Header pairs in the order they were sent (iterated once, when the exchange is journaled).
+#: Header pairs in the order they were sent; iterable more than once (a list, a dict's items, werkzeug Headers).
 Headers = Iterable[tuple[str, str]]
 
 

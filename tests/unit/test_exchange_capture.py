@@ -21,7 +21,7 @@ from ewp_node.store.audit import AuditEntry, Direction, Exchange
 from ewp_node.store.captures import Capture, CaptureRow, capture_of, purge_captures, unpack
 from ewp_node.store.db import make_engine, upgrade_database
 
-REQUEST = b"<echo>caf\xc3\xa9 \xff binary-safe</echo>"
+REQUEST = b"<echo>caf\xc3\xa9 \xff\t\\t\\\\n\n binary-safe</echo>"  # bytes, tabs, backslashes, newlines
 
 
 @pytest.fixture
@@ -58,9 +58,9 @@ def test_secret_headers_are_redacted_and_http_signatures_kept() -> None:
     headers = [("Authorization", "Bearer status-token-123456789"), ("authorization", "signature keyId=\"k\""),
                ("Proxy-Authorization", "Basic dTpw"), ("Cookie", "ewp_office=abc"), ("Set-Cookie", "a=b"),
                ("Signature", "keyId=\"server\""), ("X-Request-Id", "r1")]
-    assert redacted(headers) == [("Authorization", REDACTED), ("authorization", "signature keyId=\"k\""),
-                                 ("Proxy-Authorization", REDACTED), ("Cookie", REDACTED), ("Set-Cookie", REDACTED),
-                                 ("Signature", "keyId=\"server\""), ("X-Request-Id", "r1")]
+    assert redacted(headers).splitlines() == [
+        f"Authorization: {REDACTED}", "authorization: signature keyId=\"k\"", f"Proxy-Authorization: {REDACTED}",
+        f"Cookie: {REDACTED}", f"Set-Cookie: {REDACTED}", "Signature: keyId=\"server\"", "X-Request-Id: r1"]
 
 
 def test_a_line_keeps_bytes_exactly_and_no_secret_reaches_the_journal() -> None:
@@ -74,6 +74,17 @@ def test_a_line_keeps_bytes_exactly_and_no_secret_reaches_the_journal() -> None:
     assert capture.request_headers[2] == ("cookie", REDACTED)
     assert capture.response_headers == [("Content-Type", "text/xml"), ("Set-Cookie", REDACTED)]
     assert decode(encode(decode(line))) == decode(line)
+
+
+def test_an_empty_body_is_not_a_missing_one() -> None:
+    exchange = _exchange(1)
+    assert exchange.capture is not None
+    capture = decode(encode(exchange._replace(capture=exchange.capture._replace(
+        request_body=b"", response_body=None, response_headers=[("X-Tab", "a\tb\\c")])))).capture
+    assert capture is not None
+    assert capture.request_body == b"" and capture.request_bytes == 0
+    assert capture.response_body is None and capture.response_bytes is None
+    assert capture.response_headers == [("X-Tab", "a\tb\\c")]
 
 
 def test_bodies_are_cut_at_the_cap_with_their_full_length() -> None:
