@@ -4,7 +4,8 @@
 request id), median per back end: a SQLite file (WAL, as ``ewp-node init`` makes it) and PostgreSQL at
 127.0.0.1:5432/test (``synchronous_commit=off``, as the node runs it) in a schema of its own, dropped
 afterwards (``null`` when PostgreSQL is not reachable).
-``audit_record_us``: one ``AuditSink.record`` (uid, JSON line, one ``write(2)`` to the journal), median.
+``audit_record_us``: one ``AuditSink.record`` (uid, JSON line with the capture of a signed Echo's headers and
+bodies, one ``write(2)`` to the journal), median.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from ewp_node.audit import AuditSink
+from ewp_node.security.httpsig import HeaderView
 from ewp_node.store.audit import Direction, Exchange
+from ewp_node.store.captures import Capture
 from ewp_node.store.db import make_engine, upgrade_database
 from ewp_node.store.replay import ReplayGuard
 
@@ -64,13 +67,33 @@ def _postgres_replay_check_us() -> float | None:
         admin.dispose()
 
 
+def _echo_capture(request_id: str) -> Capture:
+    """The wire of a signed Echo as the request path hands it to the audit sink."""
+    signature, date = "A" * 344, "Tue, 01 Dec 2026 03:00:00 GMT"
+    request = HeaderView([
+        ("Host", "node.bench.example.eu"), ("Accept-Encoding", "gzip"), ("Accept", "*/*"),
+        ("Accept-Signature", "rsa-sha256"), ("Want-Digest", "SHA-256"), ("X-Request-Id", request_id), ("Date", date),
+        ("Digest", "SHA-256=" + "B" * 44),
+        ("Authorization", f'Signature keyId="{"ab" * 32}",algorithm="rsa-sha256",headers="(request-target) host '
+                          f'date digest x-request-id",signature="{signature}"')])
+    response = [
+        ("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", "300"), ("Digest", "SHA-256=" + "C" * 44),
+        ("X-Request-Id", request_id), ("X-Request-Signature", signature), ("Date", date),
+        ("Signature", f'keyId="{"cd" * 32}",algorithm="rsa-sha256",headers="date digest x-request-id '
+                      f'x-request-signature",signature="{"D" * 344}"')]
+    body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<response xmlns="https://github.com/erasmus-without-paper/'
+            b'ewp-specs-api-echo/tree/stable-v2"><hei-id>partner.bench.example.eu</hei-id><echo>bench</echo></response>')
+    return Capture("/ewp/echo?echo=bench", request.items(), b"", response, body)
+
+
 def _audit_record_us(work: Path) -> float:
     engine = make_engine(f"sqlite:///{work / 'audit-cost.sqlite3'}")
     upgrade_database(engine)
     sink = AuditSink(engine, work / "journal-cost", flush_seconds=3600, batch_size=10**9)
+    request_id = str(uuid.uuid4())
     exchange = Exchange(at=datetime.now(UTC), direction=Direction.IN, api="echo", method="GET", status=200,
-                        duration_ms=1, partner_hei="partner.bench.example.eu", request_id=str(uuid.uuid4()),
-                        key_id="ab" * 32)
+                        duration_ms=1, partner_hei="partner.bench.example.eu", request_id=request_id,
+                        key_id="ab" * 32, capture=_echo_capture(request_id))
     try:
         return _median_us(lambda: sink.record(exchange))
     finally:

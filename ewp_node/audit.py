@@ -20,31 +20,46 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
+from ewp_node.capture import CAPTURE_BYTES, from_journal, journal_parts
 from ewp_node.journal import Journal, Segment, claim_orphans
 from ewp_node.store.audit import Direction, Exchange, record_exchanges
 
 log = logging.getLogger(__name__)
+#: One encoder for every line (``json.dumps`` with options builds one per call); the values never nest in a cycle.
+_JSON = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+#: Values in a journal line: every :class:`Exchange` field, or all but the capture (lines written before it).
+_LINE_LENGTHS = (len(Exchange._fields), len(Exchange._fields) - 1)
 
 
-def encode(exchange: Exchange) -> bytes:
-    """One journal line for ``exchange``: a JSON array of its fields in :class:`Exchange` order."""
-    values = list(exchange)
+def encode(exchange: Exchange, capture_bytes: int = CAPTURE_BYTES) -> bytes:
+    """One journal line for ``exchange``: a JSON array of its fields in :class:`Exchange` order, then its
+    capture's tab-separated tail (:func:`ewp_node.capture.journal_parts`: redacted, each body cut to
+    ``capture_bytes``; no capture when 0)."""
+    values: list[Any] = list(exchange)
     values[0], values[1] = exchange.at.isoformat(), exchange.direction.value
-    return json.dumps(values, separators=(",", ":")).encode() + b"\n"
+    if exchange.capture is None or not capture_bytes:
+        values[-1] = None
+        return _JSON.encode(values).encode() + b"\n"
+    values[-1], tail = journal_parts(exchange.capture, capture_bytes)
+    return b"".join([_JSON.encode(values).encode(), b"\t", tail, b"\n"])
 
 
 def decode(line: bytes) -> Exchange:
-    """The exchange of a journal line written by :func:`encode`.
+    """The exchange of a journal line written by :func:`encode` (or before exchanges had a capture).
 
     :raises ValueError: not such a line.
     """
-    values = json.loads(line)
-    if not isinstance(values, list) or len(values) != len(Exchange._fields):
+    head, _, tail = line.rstrip(b"\n").partition(b"\t")  # JSON holds no raw tab
+    values = json.loads(head)
+    if not isinstance(values, list) or len(values) not in _LINE_LENGTHS:
         raise ValueError(f"a journal line holds {len(Exchange._fields)} values")
     values[0], values[1] = datetime.fromisoformat(values[0]), Direction(values[1])
+    if len(values) == len(Exchange._fields) and values[-1] is not None:
+        values[-1] = from_journal(values[-1], tail)
     return Exchange(*values)
 
 
@@ -58,8 +73,10 @@ def _decoded(lines: Iterable[bytes], source: Path) -> Iterator[Exchange]:
 
 class AuditSink:
     def __init__(self, engine: Engine, journal_dir: Path, *, flush_seconds: float = 1.0, batch_size: int = 200,
-                 insert_rows: int = 1000, recover_seconds: float = 10.0) -> None:
+                 insert_rows: int = 1000, recover_seconds: float = 10.0, capture_bytes: int = CAPTURE_BYTES) -> None:
         self._engine = engine
+        #: Each captured body is cut to this many bytes; 0 keeps no capture.
+        self._capture_bytes = capture_bytes
         self._journal = Journal(journal_dir)
         self._flush_seconds = flush_seconds
         self._batch_size = batch_size
@@ -76,13 +93,14 @@ class AuditSink:
         self._thread: threading.Thread | None = None
 
     def record(self, exchange: Exchange) -> None:
-        """Journal ``exchange`` (in the OS's hands when this returns); the database follows within a second."""
-        exchange = exchange._replace(uid=os.urandom(16).hex())
+        """Journal ``exchange`` (in the OS's hands when this returns); the database follows within a second.
+        Its capture is redacted and cut here (:mod:`ewp_node.capture`), before anything reaches the disk."""
+        line = encode(exchange._replace(uid=os.urandom(16).hex()), self._capture_bytes)
         try:
-            waiting = self._journal.append(encode(exchange))
+            waiting = self._journal.append(line)
         except OSError:
             log.exception("audit journal not writable: the entry waits in memory")
-            self._unjournaled.append(exchange)
+            self._unjournaled.append(decode(line))  # redacted and cut like a journaled one
             waiting = self._batch_size
         if self._thread is None:
             self.start()

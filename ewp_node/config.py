@@ -267,6 +267,11 @@ class Settings:
     #: ``HOME/sis-outbox/`` only), and the secret of their HMAC-SHA256 signature (required with the URL).
     sis_webhook_url: str | None = setting(None, optional_url)
     sis_webhook_secret: str | None = setting(None, secret)
+    #: Keep each exchange's URL, headers and bodies for the console (secrets redacted: ``ewp_node/capture.py``),
+    #: each body cut to ``exchange_capture_bytes``, for ``exchange_capture_days`` days (the audit row stays).
+    exchange_capture: bool = setting(True, boolean)
+    exchange_capture_bytes: int = setting(64 * 1024, positive_int)
+    exchange_capture_days: int = setting(14, positive_int)
 
     @property
     def hei_ids(self) -> frozenset[str]:

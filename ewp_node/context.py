@@ -115,7 +115,8 @@ def build_context(settings: Settings, registry: CatalogueSource | None = None) -
         registry=registry,
         client_key=KeyPair.load(settings.client_key_path),
         server_key=KeyPair.load(settings.server_key_path),
-        audit=AuditSink(engine, journal_dir(settings)),
+        audit=AuditSink(engine, journal_dir(settings),
+                        capture_bytes=settings.exchange_capture_bytes if settings.exchange_capture else 0),
         # a database crash may forget the last instant of request-id claims: not worth an fsync per request
         replay=ReplayGuard(make_engine(settings.database_url, synchronous_commit=False)),
         schemas=schemas,

@@ -28,6 +28,7 @@ from ewp_node.responses import XML_CONTENT_TYPE, xml_response
 from ewp_node.security import middleware
 from ewp_node.security.errors import SecurityError
 from ewp_node.store.audit import Direction, Exchange
+from ewp_node.store.captures import Capture
 
 if TYPE_CHECKING:
     from ewp_node.context import NodeContext
@@ -83,8 +84,9 @@ class ApiEndpoint:
         if url_hei is not None and url_hei not in settings.hei_ids:
             raise NotFound(f"this node does not cover HEI {url_hei!r}")
         check_enabled(settings, self.api.name, url_hei)
+        state.body = body
         caller = middleware.authenticate(self.ctx, state, body, anonymous_allowed=self.api.anonymous)
-        body = middleware.negotiate_encryption(self.ctx, state, body)
+        body = state.body = middleware.negotiate_encryption(self.ctx, state, body)
         request = EwpRequest(params=_params(self.endpoint, state.method, query_string, body), caller=caller,
                              services=self.services, url_hei=url_hei,
                              body=body if self.endpoint.body == "xml" else b"", api_name=self.api.name)
@@ -98,7 +100,9 @@ def answer_error(exc: Exception) -> Response:
     return error_answer(exc)
 
 
-def _audit(ctx: NodeContext, state: middleware.RequestState, response: Response) -> None:
+def _audit(ctx: NodeContext, state: middleware.RequestState, response: Response, body: bytes | None) -> None:
+    """Record the exchange; ``body`` is the response body before content codings (references only: the audit
+    sink redacts and cuts the capture)."""
     caller = state.caller
     heis = caller.hei_ids if caller is not None else frozenset()
     message = None
@@ -110,13 +114,16 @@ def _audit(ctx: NodeContext, state: middleware.RequestState, response: Response)
         partner_hei=next(iter(heis)) if len(heis) == 1 else None,
         request_id=state.headers.get("x-request-id"),
         key_id=caller.key_id if caller is not None else None, message=message,
+        capture=Capture(state.target, state.headers.items(), state.body, response.headers, body),
     ))
 
 
 def finish(ctx: NodeContext, state: middleware.RequestState, response: Response, budget: TokenBucket) -> Response:
-    """Compress, encrypt and sign the answer as the request asked, then audit the exchange."""
+    """Compress, encrypt and sign the answer as the request asked, then audit the exchange (with the body as the
+    view made it)."""
+    body = None if response.direct_passthrough else response.get_data()
     response = middleware.finalize_response(ctx, state, response, budget)
-    _audit(ctx, state, response)
+    _audit(ctx, state, response, body)
     return response
 
 

@@ -29,6 +29,7 @@ from ewp_node.security.errors import UntrustedServerKey
 from ewp_node.security.httpsig import HeaderView, parse_signature_params, sign_request, verify_response
 from ewp_node.security.rsa_aes import CODING, encrypt
 from ewp_node.store.audit import Direction, Exchange
+from ewp_node.store.captures import Capture
 from ewp_node.xml.parse import parse_xml
 
 if TYPE_CHECKING:
@@ -126,6 +127,7 @@ class EwpClient:
         """
         started = time.perf_counter()
         status, request_id, error = 0, None, None
+        prepared, signed, answer, response = None, {}, None, None
         try:
             prepared = self.prepare(hei_id, api, endpoint, params, major=major, method=method, xml_body=xml_body)
             signed = self._sign(prepared)
@@ -133,12 +135,14 @@ class EwpClient:
             answer = self._send(prepared, signed)
             status = answer.status
             verified = self._verify_answer(prepared, signed, answer)
-            return self._decode(prepared, answer, verified)
+            response = self._decode(prepared, answer, verified)
+            return response
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            self._audit(hei_id, api, method, status, started, request_id, note, error)
+            self._audit(hei_id, api, method, status, started, request_id, note, error,
+                        _capture(prepared, signed, answer, response))
 
     # -- the steps ----------------------------------------------------------------------------------------
 
@@ -234,10 +238,21 @@ class EwpClient:
         return key
 
     def _audit(self, hei_id: str, api: str, method: str, status: int, started: float, request_id: str | None,
-               note: str | None, error: str | None) -> None:
+               note: str | None, error: str | None, capture: Capture | None) -> None:
         message = "; ".join(filter(None, [note, error])) or None
         self._audit_hook(Exchange(
             at=datetime.now(UTC), direction=Direction.OUT, api=api, method=method, status=status,
             duration_ms=int((time.perf_counter() - started) * 1000), partner_hei=hei_id, request_id=request_id,
-            key_id=self._ctx.client_key.key_id, message=message,
+            key_id=self._ctx.client_key.key_id, message=message, capture=capture,
         ))
+
+
+def _capture(call: PreparedCall | None, signed: Mapping[str, str], answer: RawAnswer | None,
+             response: ClientResponse | None) -> Capture | None:
+    """The wire of a call that got as far as a request: the body as sent, the answer's body decoded when it
+    could be (else as received). References only: the audit sink redacts and cuts."""
+    if call is None:
+        return None
+    answer_body = response.body if response is not None else answer.raw if answer is not None else None
+    return Capture(call.origin + call.target, (signed or call.headers).items(), call.body,
+                   answer.headers.items() if answer is not None else (), answer_body)

@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from ewp_node.client import EwpClient
     from ewp_node.config import Settings
 
-#: Modules that register sender kinds when imported (domain packages add theirs here).
+#: Modules that register sender kinds or periodic jobs when imported (domain packages add theirs here).
 SENDER_MODULES: tuple[str, ...] = ("ewp_node.iias.followups", "ewp_node.mobilities.fetches", "ewp_node.tors.fetches",
-                                    "ewp_node.tors.sis", "ewp_node.tors.registration")
+                                    "ewp_node.tors.sis", "ewp_node.tors.registration", "ewp_node.capture_purge")
 
 
 @dataclass(frozen=True)

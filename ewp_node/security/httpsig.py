@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, ItemsView, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -130,6 +130,10 @@ class HeaderView:
 
     def get(self, name: str) -> str | None:
         return self._values.get(name.lower())
+
+    def items(self) -> ItemsView[str, str]:
+        """``(lower-case name, value)`` of every header (a view, nothing copied)."""
+        return self._values.items()
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._values

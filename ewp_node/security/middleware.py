@@ -74,6 +74,8 @@ class RequestState:
     client_key: RSAPublicKey | None = None
     #: The key the response must be encrypted for (ewp-rsa-aes128gcm), when the client asked for it.
     response_key: RSAPublicKey | None = None
+    #: The request body as the handler got it (decrypted), once read: kept for the audit capture.
+    body: bytes | None = None
 
     @classmethod
     def begin(cls, api: str, environ: dict[str, Any]) -> RequestState:

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Enum, Index, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ewp_node.store.base import Base
+from ewp_node.store.captures import Capture, record_captures
 from ewp_node.store.db import dialect_insert
 
 
@@ -54,17 +55,21 @@ class Exchange(NamedTuple):
     message: str | None = None
     #: Unique id of this record (see :attr:`AuditEntry.uid`); None for rows that are never replayed.
     uid: str | None = None
+    #: Headers and bodies (:mod:`ewp_node.store.captures`), when the recorder had them in hand.
+    capture: Capture | None = None
 
 
 def record_exchanges(connection: Connection | Session, exchanges: Sequence[Exchange]) -> None:
     """Store a batch of exchanges in one executemany INSERT (the caller commits); an exchange whose ``uid``
-    is already stored is skipped, so a batch may be written again after a crash."""
+    is already stored is skipped, so a batch may be written again after a crash. Captures (already redacted and
+    cut: see :mod:`ewp_node.capture`) of exchanges with a ``uid`` go in the same transaction."""
     connection.execute(dialect_insert(connection, AuditEntry).on_conflict_do_nothing(index_elements=["uid"]), [
         {"at": e.at, "direction": e.direction, "api": e.api[:64], "method": e.method[:8], "status": e.status,
          "duration_ms": e.duration_ms, "partner_hei": _cut(e.partner_hei, 255), "request_id": _cut(e.request_id, 64),
          "key_id": _cut(e.key_id, 64), "message": _cut(e.message, 500), "uid": e.uid}
         for e in exchanges
     ])
+    record_captures(connection, [(e.uid, e.at, e.capture) for e in exchanges if e.uid and e.capture is not None])
 
 
 def _cut(value: str | None, length: int) -> str | None:

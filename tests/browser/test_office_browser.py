@@ -1,4 +1,5 @@
-"""The office console in a real browser: login, every page, language switch, roles, CSRF, screenshots."""
+"""The office console in a real browser: login, every page, one exchange's headers and bodies, language switch,
+roles, CSRF, screenshots."""
 
 from __future__ import annotations
 
@@ -129,6 +130,20 @@ def test_a_viewer_cannot_act_and_a_post_without_csrf_is_refused(console) -> None
     assert as_viewer.status == 403
     without_csrf = page.request.post(f"{base}/office/lang", form={"lang": "fr"})
     assert without_csrf.status == 403
+
+
+def test_a_viewer_opens_an_exchange_and_reads_its_pretty_printed_xml(  # type: ignore[no-untyped-def]
+        console, screenshots: Path) -> None:
+    node, base, context = console
+    page = context.new_page()
+    _log_in(page, base, "victor")
+    page.locator("main table tbody a[href^='/office/exchanges/']").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Response", exact=True).is_visible()
+    assert page.get_by_role("rowheader", name="accept-signature", exact=True).count() == 1  # request headers
+    answer = page.locator("pre.body.xml").last.inner_text()
+    assert "\n  <echo>hello</echo>\n" in answer  # the Echo answer re-indented, shown as text
+    page.screenshot(path=str(screenshots / "office-exchange.png"), full_page=True)
 
 
 def test_the_keyboard_reaches_the_login_form(console) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,5 @@
-"""``/office/exchanges``: the audit log, filtered, one exchange at a time, and as CSV."""
+"""``/office/exchanges``: the audit log, filtered, one exchange at a time (with its headers and bodies), and as
+CSV."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from flask import Blueprint, Response, abort, render_template, request
 
 from ewp_node.context import NodeContext
 from ewp_node.office.exchanges import ExchangeFilter, api_names, exchange, find_exchanges
+from ewp_node.office.wire import visible_to, wire
 from ewp_node.store.audit import AuditEntry
+from ewp_node.store.captures import capture_of
+from ewp_node.web.office.auth import current
 from ewp_node.web.office.csv_export import csv_response
 
 CSV_ROWS = 10_000
@@ -44,11 +48,16 @@ def install(blueprint: Blueprint, ctx: NodeContext) -> None:
 
     @blueprint.get("/exchanges/<int:exchange_id>")
     def exchange_detail(exchange_id: int) -> str:
+        """One exchange; its headers and bodies while kept, to the users whose HEIs it concerns."""
         with ctx.sessions() as session:
             row = exchange(session, exchange_id)
+            capture = capture_of(session, row.uid) if row is not None else None
         if row is None:
             abort(404)
-        return render_template("office/exchange.html", e=row)
+        hidden = capture is not None and not visible_to(row, capture, current().hei_ids, ctx.settings.hei_ids)
+        shown = wire(capture) if capture is not None and not hidden else None
+        return render_template("office/exchange.html", e=row, wire=shown, hidden=hidden,
+                               kept_days=ctx.settings.exchange_capture_days)
 
 
 def _csv(rows: list[AuditEntry]) -> Response:

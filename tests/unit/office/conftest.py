@@ -24,9 +24,9 @@ def form_token(client: Any, path: str) -> str:
 class Console:
     """A logged-in test client of one node's console, and the CSRF token of its session."""
 
-    def __init__(self, app: Any, ctx: Any, name: str, role: Role) -> None:
+    def __init__(self, app: Any, ctx: Any, name: str, role: Role, hei_ids: tuple[str, ...] = ()) -> None:
         with ctx.sessions.begin() as session:
-            add_user(session, name, PASSWORD, role)
+            add_user(session, name, PASSWORD, role, hei_ids)
         self.client = app.test_client()
         login = self.client.post("/office/login", data={"name": name, "password": PASSWORD,
                                                          "csrf": form_token(self.client, "/office/login")})
@@ -42,5 +42,6 @@ class Console:
 
 @pytest.fixture
 def console():  # type: ignore[no-untyped-def]
-    """``console(app, ctx, name, role)``: a new account on that node, logged in."""
+    """``console(app, ctx, name, role, hei_ids=())``: a new account on that node (scoped to ``hei_ids``, if
+    given), logged in."""
     return Console
