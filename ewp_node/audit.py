@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from ewp_node.capture import CAPTURE_BYTES, from_journal, journal_parts
 from ewp_node.journal import Journal, Segment, claim_orphans
 from ewp_node.store.audit import Direction, Exchange, record_exchanges
+from ewp_node.store.captures import PackedCapture
 
 log = logging.getLogger(__name__)
 #: One encoder for every line (``json.dumps`` with options builds one per call); the values never nest in a cycle.
@@ -44,7 +45,11 @@ def encode(exchange: Exchange, capture_bytes: int = CAPTURE_BYTES) -> bytes:
     if exchange.capture is None or not capture_bytes:
         values[-1] = None
         return _JSON.encode(values).encode() + b"\n"
-    values[-1], tail = journal_parts(exchange.capture, capture_bytes)
+    capture = exchange.capture
+    if isinstance(capture, PackedCapture):  # read back from a journal already: redacted and cut
+        values[-1], tail = [capture.url, capture.request_bytes, capture.response_bytes], capture.tail
+    else:
+        values[-1], tail = journal_parts(capture, capture_bytes)
     return b"".join([_JSON.encode(values).encode(), b"\t", tail, b"\n"])
 
 

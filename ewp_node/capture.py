@@ -3,8 +3,9 @@
 This runs on the request thread, inside :meth:`ewp_node.audit.AuditSink.record`, so it does as little as it
 can: headers become ``name: value`` lines (secret values redacted), bodies are sliced at the cap, and both go
 into the line as raw bytes after the JSON part, tab-separated, with only ``\\``, tab and newline escaped
-(``bytes.replace``: no per-character work in Python, no JSON escaping of the bodies). Compression waits for the
-flusher, pretty-printing for the console.
+(``bytes.replace``: no per-character work in Python, no JSON escaping of the bodies). The flusher stores that
+tail as it is, compressed (:class:`PackedCapture`): it is read back into headers and bodies only when the
+console shows the exchange (:func:`capture_of`), and pretty-printed there.
 
 Never stored (the value becomes :data:`REDACTED`): ``Authorization`` unless it carries an HTTP Signature (a
 signature over this one request, no secret: it names the key that signed, so it is kept), which covers the
@@ -19,7 +20,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ewp_node.store.captures import Capture, Headers
+from sqlalchemy.orm import Session
+
+from ewp_node.store.captures import Capture, CaptureRow, Headers, PackedCapture, packed_wire
 
 REDACTED = "(redacted)"
 #: Headers whose values are never stored (lower case).
@@ -55,16 +58,32 @@ def journal_parts(capture: Capture, cap: int) -> tuple[list[Any], bytes]:
     return values, tail
 
 
-def from_journal(values: list[Any], tail: bytes) -> Capture:
-    """The capture of :func:`journal_parts`. :raises ValueError: not such parts."""
-    fields = tail.split(b"\t")
-    if not isinstance(values, list) or len(values) != 3 or len(fields) != 4:
+def pack(capture: Capture, cap: int) -> PackedCapture:
+    """``capture`` as the journal carries it and the database keeps it."""
+    values, tail = journal_parts(capture, cap)
+    return PackedCapture(values[0], values[1], values[2], tail)
+
+
+def from_journal(values: list[Any], tail: bytes) -> PackedCapture:
+    """The capture of :func:`journal_parts`, still packed. :raises ValueError: not such parts."""
+    if not isinstance(values, list) or len(values) != 3 or tail.count(b"\t") != 3:
         raise ValueError("a capture holds 3 values and 4 tab-separated fields")
     url, request_bytes, response_bytes = values
-    request_headers, request, response_headers, response = map(_unescape, fields)
-    return Capture(str(url), _pairs(request_headers), None if request_bytes is None else request,
-                   _pairs(response_headers), None if response_bytes is None else response,
-                   request_bytes, response_bytes)
+    return PackedCapture(str(url), request_bytes, response_bytes, tail)
+
+
+def unpacked(capture: PackedCapture) -> Capture:
+    """The headers and bodies of a packed capture."""
+    request_headers, request, response_headers, response = map(_unescape, capture.tail.split(b"\t"))
+    return Capture(capture.url, _pairs(request_headers), None if capture.request_bytes is None else request,
+                   _pairs(response_headers), None if capture.response_bytes is None else response,
+                   capture.request_bytes, capture.response_bytes)
+
+
+def capture_of(session: Session, uid: str | None) -> Capture | None:
+    """The stored capture of the audit row ``uid``, read back (None: none kept, or purged)."""
+    row = session.get(CaptureRow, uid) if uid else None
+    return None if row is None else unpacked(packed_wire(row))
 
 
 def _escape(data: bytes) -> bytes:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ewp_node.store.audit import AuditEntry, Direction
-from ewp_node.store.captures import CaptureRow, unpack
+from ewp_node.store.captures import Capture
 from ewp_node.xml.parse import MalformedDocument, parse_xml
 
 #: The HEI of a node's own URL on a multi-HEI node (``/hei/<id>/ewp/...``).
@@ -45,11 +45,11 @@ class Wire:
     response_body: Body | None
 
 
-def wire(row: CaptureRow) -> Wire:
-    return Wire(url=row.url, request_headers=[(n, v) for n, v in row.request_headers],
-                request_body=_body(unpack(row.request_body), row.request_bytes),
-                response_headers=[(n, v) for n, v in row.response_headers],
-                response_body=_body(unpack(row.response_body), row.response_bytes))
+def wire(capture: Capture) -> Wire:
+    return Wire(url=capture.url, request_headers=list(capture.request_headers),
+                request_body=_body(capture.request_body, capture.request_bytes),
+                response_headers=list(capture.response_headers),
+                response_body=_body(capture.response_body, capture.response_bytes))
 
 
 def _body(data: bytes | None, length: int | None) -> Body | None:
@@ -77,12 +77,12 @@ def pretty_xml(data: bytes) -> str | None:
     return etree.tostring(root, encoding="unicode")
 
 
-def visible_to(entry: AuditEntry, row: CaptureRow, user_heis: Collection[str], node_heis: Collection[str]) -> bool:
+def visible_to(entry: AuditEntry, capture: Capture, user_heis: Collection[str], node_heis: Collection[str]) -> bool:
     """May a user scoped to ``user_heis`` (empty: every HEI of the node) read this exchange's headers and
     bodies? Yes when the scope covers every HEI of the node, or when the exchange was served on the URL of one
     of the user's HEIs; an exchange whose HEI of ours is not known (our client's calls, the shared URLs of a
     multi-HEI node) stays with the users of every HEI."""
     if not user_heis or set(node_heis) <= set(user_heis):
         return True
-    found = _HEI_PATH.match(row.url) if entry.direction is Direction.IN else None
+    found = _HEI_PATH.match(capture.url) if entry.direction is Direction.IN else None
     return found is not None and found[1] in user_heis

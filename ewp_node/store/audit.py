@@ -10,8 +10,9 @@ from typing import NamedTuple
 from sqlalchemy import Connection, Enum, Index, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from ewp_node.capture import CAPTURE_BYTES, pack
 from ewp_node.store.base import Base
-from ewp_node.store.captures import Capture, record_captures
+from ewp_node.store.captures import Capture, PackedCapture, record_captures
 from ewp_node.store.db import dialect_insert
 
 
@@ -56,7 +57,7 @@ class Exchange(NamedTuple):
     #: Unique id of this record (see :attr:`AuditEntry.uid`); None for rows that are never replayed.
     uid: str | None = None
     #: Headers and bodies (:mod:`ewp_node.store.captures`), when the recorder had them in hand.
-    capture: Capture | None = None
+    capture: Capture | PackedCapture | None = None
 
 
 def record_exchanges(connection: Connection | Session, exchanges: Sequence[Exchange]) -> None:
@@ -69,7 +70,9 @@ def record_exchanges(connection: Connection | Session, exchanges: Sequence[Excha
          "key_id": _cut(e.key_id, 64), "message": _cut(e.message, 500), "uid": e.uid}
         for e in exchanges
     ])
-    record_captures(connection, [(e.uid, e.at, e.capture) for e in exchanges if e.uid and e.capture is not None])
+    record_captures(connection, [(e.uid, e.at, e.capture if isinstance(e.capture, PackedCapture)
+                                  else pack(e.capture, CAPTURE_BYTES))
+                                 for e in exchanges if e.uid and e.capture is not None])
 
 
 def _cut(value: str | None, length: int) -> str | None:

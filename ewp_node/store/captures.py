@@ -2,7 +2,9 @@
 
 One row per audit row (keyed by the audit row's ``uid``), written in the same transaction as the audit rows it
 belongs to. Headers arrive already redacted and bodies already cut (:mod:`ewp_node.capture` does it before
-the journal line is written); bodies are stored zlib-compressed, with their full length as sent.
+the journal line is written). The wire is kept as the journal line carried it (:class:`PackedCapture`: headers
+and bodies escaped into one tab-separated field), zlib-compressed: the flusher neither parses nor re-encodes
+it, and the console reads it back (:func:`ewp_node.capture.capture_of`). Full body lengths are columns.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import JSON, Connection, ForeignKey, Index, LargeBinary, String, Text, delete
+from sqlalchemy import Connection, ForeignKey, Index, LargeBinary, String, Text, delete
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ewp_node.store.base import Base
@@ -38,6 +40,16 @@ class Capture(NamedTuple):
     response_bytes: int | None = None
 
 
+class PackedCapture(NamedTuple):
+    """A capture as the journal carries it: the URL, the bodies' full lengths (None: no body) and ``tail``,
+    the redacted headers and cut bodies escaped into four tab-separated fields (:mod:`ewp_node.capture`)."""
+
+    url: str
+    request_bytes: int | None
+    response_bytes: int | None
+    tail: bytes
+
+
 class CaptureRow(Base):
     __tablename__ = "exchange_capture"
     __table_args__ = (Index("ix_exchange_capture_at", "at"),)
@@ -46,39 +58,27 @@ class CaptureRow(Base):
     #: The audit row's time, for the retention purge.
     at: Mapped[datetime]
     url: Mapped[str] = mapped_column(Text)
-    request_headers: Mapped[list[list[str]]] = mapped_column(JSON)
-    #: zlib-compressed, at most the capture cap before compression; None: no body in hand.
-    request_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: Full body lengths as sent (None: no body in hand).
     request_bytes: Mapped[int | None]
-    response_headers: Mapped[list[list[str]]] = mapped_column(JSON)
-    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
     response_bytes: Mapped[int | None]
+    #: :attr:`PackedCapture.tail`, zlib-compressed.
+    wire: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-def record_captures(connection: Connection | Session, captures: Sequence[tuple[str, datetime, Capture]]) -> None:
+def record_captures(connection: Connection | Session,
+                    captures: Sequence[tuple[str, datetime, PackedCapture]]) -> None:
     """Store ``(uid, at, capture)`` rows (the caller commits); a uid already stored is skipped."""
     if not captures:
         return
     connection.execute(dialect_insert(connection, CaptureRow).on_conflict_do_nothing(index_elements=["uid"]), [
-        {"uid": uid, "at": at, "url": c.url, "request_headers": [list(h) for h in c.request_headers],
-         "request_body": _pack(c.request_body), "request_bytes": c.request_bytes,
-         "response_headers": [list(h) for h in c.response_headers],
-         "response_body": _pack(c.response_body), "response_bytes": c.response_bytes}
+        {"uid": uid, "at": at, "url": c.url, "request_bytes": c.request_bytes, "response_bytes": c.response_bytes,
+         "wire": zlib.compress(c.tail, 1)}
         for uid, at, c in captures
     ])
 
 
-def _pack(body: bytes | None) -> bytes | None:
-    return None if body is None else zlib.compress(body)
-
-
-def unpack(body: bytes | None) -> bytes | None:
-    """A stored body as it was captured (cut to the cap)."""
-    return None if body is None else zlib.decompress(body)
-
-
-def capture_of(session: Session, uid: str | None) -> CaptureRow | None:
-    return session.get(CaptureRow, uid) if uid else None
+def packed_wire(row: CaptureRow) -> PackedCapture:
+    return PackedCapture(row.url, row.request_bytes, row.response_bytes, zlib.decompress(row.wire))
 
 
 def purge_captures(session: Session, before: datetime) -> int:

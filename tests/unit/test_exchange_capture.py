@@ -16,9 +16,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ewp_node.audit import AuditSink, decode, encode
-from ewp_node.capture import REDACTED, redacted
+from ewp_node.capture import REDACTED, capture_of, redacted, unpacked
 from ewp_node.store.audit import AuditEntry, Direction, Exchange
-from ewp_node.store.captures import Capture, CaptureRow, capture_of, purge_captures, unpack
+from ewp_node.store.captures import Capture, PackedCapture, purge_captures
 from ewp_node.store.db import make_engine, upgrade_database
 
 REQUEST = b"<echo>caf\xc3\xa9 \xff\t\\t\\\\n\n binary-safe</echo>"  # bytes, tabs, backslashes, newlines
@@ -48,7 +48,13 @@ def _exchange(n: int = 1, *, response: bytes = b"<ok/>", at: datetime | None = N
                     duration_ms=3, request_id=f"{n:08d}-0000-4000-8000-000000000000", capture=capture)
 
 
-def _stored(engine: Engine) -> list[tuple[AuditEntry, CaptureRow | None]]:
+def _read_back(exchange: Exchange) -> Capture:
+    """The capture of an exchange decoded from the journal, unpacked as the console reads it."""
+    assert isinstance(exchange.capture, PackedCapture)
+    return unpacked(exchange.capture)
+
+
+def _stored(engine: Engine) -> list[tuple[AuditEntry, Capture | None]]:
     with Session(engine) as session:
         return [(entry, capture_of(session, entry.uid))
                 for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
@@ -66,8 +72,7 @@ def test_secret_headers_are_redacted_and_http_signatures_kept() -> None:
 def test_a_line_keeps_bytes_exactly_and_no_secret_reaches_the_journal() -> None:
     line = encode(_exchange(1)._replace(uid="ab" * 16))
     assert b"session-secret" not in line and b"x=secret" not in line
-    capture = decode(line).capture
-    assert capture is not None
+    capture = _read_back(decode(line))
     assert capture.request_body == REQUEST and capture.response_body == b"<ok/>"
     assert capture.request_bytes == len(REQUEST) and capture.response_bytes == 5
     assert capture.request_headers[1] == ("authorization", "Signature keyId=\"k\",signature=\"s\"")
@@ -79,9 +84,8 @@ def test_a_line_keeps_bytes_exactly_and_no_secret_reaches_the_journal() -> None:
 def test_an_empty_body_is_not_a_missing_one() -> None:
     exchange = _exchange(1)
     assert exchange.capture is not None
-    capture = decode(encode(exchange._replace(capture=exchange.capture._replace(
-        request_body=b"", response_body=None, response_headers=[("X-Tab", "a\tb\\c")])))).capture
-    assert capture is not None
+    capture = _read_back(decode(encode(exchange._replace(capture=exchange.capture._replace(
+        request_body=b"", response_body=None, response_headers=[("X-Tab", "a\tb\\c")])))))
     assert capture.request_body == b"" and capture.request_bytes == 0
     assert capture.response_body is None and capture.response_bytes is None
     assert capture.response_headers == [("X-Tab", "a\tb\\c")]
@@ -89,8 +93,7 @@ def test_an_empty_body_is_not_a_missing_one() -> None:
 
 def test_bodies_are_cut_at_the_cap_with_their_full_length() -> None:
     big = b"<a>" + b"x" * 5000 + b"</a>"
-    capture = decode(encode(_exchange(1, response=big), capture_bytes=100)).capture
-    assert capture is not None
+    capture = _read_back(decode(encode(_exchange(1, response=big), capture_bytes=100)))
     assert capture.response_body == big[:100] and capture.response_bytes == len(big)
     assert capture.request_body == REQUEST  # under the cap: whole
 
@@ -110,10 +113,10 @@ def test_the_flush_stores_the_capture_with_its_audit_row(any_engine: Engine, tmp
     sink.flush()  # a second flush (nothing new) changes nothing
     [(first, capture), (second, none)] = _stored(engine)
     assert none is None and second.request_id == _exchange(2).request_id
-    assert capture is not None and capture.uid == first.uid and capture.url == "/ewp/echo?n=1"
-    assert unpack(capture.request_body) == REQUEST[:8] and capture.request_bytes == len(REQUEST)
-    assert unpack(capture.response_body) == b"<ok/>" and capture.response_bytes == 5
-    assert capture.request_headers[2] == ["cookie", REDACTED]
+    assert capture is not None and capture.url == "/ewp/echo?n=1"
+    assert capture.request_body == REQUEST[:8] and capture.request_bytes == len(REQUEST)
+    assert capture.response_body == b"<ok/>" and capture.response_bytes == 5
+    assert capture.request_headers[2] == ("cookie", REDACTED)
     sink.close()
 
 
@@ -128,7 +131,7 @@ def test_a_capture_waits_in_memory_redacted_when_the_journal_is_not_writable(
     sink.record(_exchange(1))
     assert sink.flush() is True
     [(_, capture)] = _stored(engine)
-    assert capture is not None and capture.request_headers[2] == ["cookie", REDACTED]
+    assert capture is not None and capture.request_headers[2] == ("cookie", REDACTED)
     sink.close()
 
 
@@ -167,7 +170,7 @@ def test_the_purge_drops_old_captures_and_keeps_the_audit_rows(any_engine: Engin
     sink.close()
 
 
-def _headers(row: CaptureRow, which: str) -> dict[str, str]:
+def _headers(row: Capture, which: str) -> dict[str, str]:
     return {name.lower(): value for name, value in getattr(row, f"{which}_headers")}
 
 
@@ -178,9 +181,9 @@ def test_a_served_exchange_is_captured_with_its_plain_response(make_node) -> Non
     node.ctx.audit.flush()
     [(entry, row)] = _stored(node.ctx.audit._engine)
     assert entry.direction is Direction.IN and row is not None and row.url == "/ewp/echo"
-    assert unpack(row.request_body) == b"echo=bonjour"
+    assert row.request_body == b"echo=bonjour"
     assert _headers(row, "request")["authorization"].startswith("Signature keyId=")
-    assert b"<echo>bonjour</echo>" in (unpack(row.response_body) or b"")  # stored before any content coding
+    assert b"<echo>bonjour</echo>" in (row.response_body or b"")  # stored before any content coding
     sent = _headers(row, "response")
     assert "signature" in sent and sent["content-type"].startswith("text/xml")
 
@@ -191,9 +194,9 @@ def test_a_client_call_is_captured_with_the_decoded_answer(make_pair) -> None:  
     pair.a.audit.flush()
     [(entry, row)] = _stored(pair.a.audit._engine)
     assert entry.direction is Direction.OUT and row is not None
-    assert row.url == "https://b.test.example.eu/ewp/echo" and unpack(row.request_body) == b"echo=hello"
+    assert row.url == "https://b.test.example.eu/ewp/echo" and row.request_body == b"echo=hello"
     assert _headers(row, "request")["authorization"].startswith("Signature keyId=")
-    assert b"<echo>hello</echo>" in (unpack(row.response_body) or b"")
+    assert b"<echo>hello</echo>" in (row.response_body or b"")
     assert "signature" in _headers(row, "response")
 
 

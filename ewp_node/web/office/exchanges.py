@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, render_template, request
 
+from ewp_node.capture import capture_of
 from ewp_node.context import NodeContext
 from ewp_node.office.exchanges import ExchangeFilter, api_names, exchange, find_exchanges
 from ewp_node.office.wire import visible_to, wire
 from ewp_node.store.audit import AuditEntry
-from ewp_node.store.captures import capture_of
 from ewp_node.web.office.auth import current
 from ewp_node.web.office.csv_export import csv_response
 

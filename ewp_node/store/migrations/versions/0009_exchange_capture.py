@@ -20,12 +20,9 @@ def upgrade() -> None:
     sa.Column('uid', sa.String(length=32), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('url', sa.Text(), nullable=False),
-    sa.Column('request_headers', sa.JSON(), nullable=False),
-    sa.Column('request_body', sa.LargeBinary(), nullable=True),
     sa.Column('request_bytes', sa.Integer(), nullable=True),
-    sa.Column('response_headers', sa.JSON(), nullable=False),
-    sa.Column('response_body', sa.LargeBinary(), nullable=True),
     sa.Column('response_bytes', sa.Integer(), nullable=True),
+    sa.Column('wire', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['uid'], ['audit_log.uid'], name=op.f('fk_exchange_capture_uid_audit_log'),
                             ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('uid', name=op.f('pk_exchange_capture'))
