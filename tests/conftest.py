@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -366,3 +368,25 @@ def fast_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr("ewp_node.office.accounts._hasher", cheap)
+
+
+CHROMIUM = os.environ.get("EWP_CHROMIUM", "/usr/bin/chromium")
+#: Flags for a root, offline, throw-away browser (no sandbox as root; no calls to Google's hosts).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One browser per test module: Playwright's sync API keeps an asyncio loop running while it lives, so it
+    must be gone before later tests call ``asyncio.run``."""
+    if not Path(CHROMIUM).is_file() and shutil.which("chromium") is None:
+        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (./dev test installs it as root)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("browser tests need the playwright package (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()

@@ -46,7 +46,7 @@ _CLAIM = ("INSERT INTO replay_guard (request_id, expires_at) VALUES ({p}, {p}) O
 
 def _sqlite_datetime(moment: datetime) -> str:
     """``moment`` as SQLAlchemy stores a SQLite ``DateTime`` (naive UTC text), so the ORM's purge compares alike."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def purge_expired(connection: Connection, now: datetime) -> int:

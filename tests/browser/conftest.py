@@ -1,4 +1,5 @@
-"""Real headless Chromium (Debian's ``chromium``) driven by Playwright against a node served on loopback.
+"""Real headless Chromium (Debian's ``chromium``, the ``browser`` fixture of tests/conftest.py) driven by
+Playwright against a node served on loopback.
 
 Screenshots go to ``$EWP_SCREENSHOTS`` when set (``./dev screenshots``), else to the test's temp folder.
 """
@@ -7,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,27 +16,6 @@ from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
-
-CHROMIUM = os.environ.get("EWP_CHROMIUM", "/usr/bin/chromium")
-#: Flags for a root, offline, throw-away browser (no sandbox as root; no calls to Google's hosts).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One browser per test module: Playwright's sync API keeps an asyncio loop running while it lives, so it
-    must be gone before later tests call ``asyncio.run``."""
-    if not Path(CHROMIUM).is_file() and shutil.which("chromium") is None:
-        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (./dev test installs it as root)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("browser tests need the playwright package (pip install -e '.[test]')")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

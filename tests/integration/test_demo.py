@@ -11,10 +11,17 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
+
+from ewp_node.config import load_settings
+from ewp_node.context import home_context
+from ewp_node.mobilities.records import Direction
+from ewp_node.mobilities.repository import las_by_ids, list_mobilities
 
 pytestmark = pytest.mark.slow
 #: Upper bound of the whole demo on a busy machine (it takes well under a minute on a quiet one).
@@ -42,46 +49,43 @@ def _lines(process: subprocess.Popen[str], out: list[str]) -> None:
         out.append(line.rstrip("\n"))
 
 
-def test_the_demo_plays_every_step_and_keeps_the_consoles_open(tmp_path: Path) -> None:
+@dataclass
+class DemoNetwork:
+    """``ewp-node demo --keep`` running in ``directory``: its output so far, and the consoles' logins."""
+
+    directory: Path
+    out: list[str]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.out)
+
+    def console(self, index: int) -> tuple[str, str, str]:
+        """URL, user and password of the ``index``-th console printed (0: node A, 1: node B)."""
+        found = re.findall(r"console of \S+: (\S+)  login (\S+) / (\S+)", self.text)
+        return found[index]  # type: ignore[no-any-return]
+
+    def home(self, hei_id: str) -> Path:
+        return next(toml.parent for toml in self.directory.glob("node-*/ewp-node.toml")
+                    if hei_id in load_settings(toml.parent).hei_ids)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoNetwork]:
+    """The demo played to its end, its network left running for the module's tests, then stopped (Ctrl-C)."""
+    directory = tmp_path_factory.mktemp("demo")
     env = {k: v for k, v in os.environ.items() if not k.startswith("EWP_NODE_")}
-    process = subprocess.Popen([sys.executable, "-m", "ewp_node.cli", "demo", "--keep", "--dir", str(tmp_path)],
+    process = subprocess.Popen([sys.executable, "-m", "ewp_node.cli", "demo", "--keep", "--dir", str(directory)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    out: list[str] = []
-    reader = threading.Thread(target=_lines, args=(process, out), daemon=True)
+    network = DemoNetwork(directory, [])
+    reader = threading.Thread(target=_lines, args=(process, network.out), daemon=True)
     reader.start()
     try:
         deadline = time.monotonic() + DEMO_SECONDS
-        while sum(line.startswith("console of ") for line in out) < 2 and process.poll() is None:
-            assert time.monotonic() < deadline, "\n".join(out[-40:])
+        while sum(line.startswith("console of ") for line in network.out) < 2 and process.poll() is None:
+            assert time.monotonic() < deadline, network.text[-4000:]
             time.sleep(0.5)
-        text = "\n".join(out)
-        summary = re.search(r"== summary: (\d+) of (\d+) steps held ==", text)
-        assert summary is not None and summary[1] == summary[2], text[-3000:]
-        assert "fetched 3 learning agreements" in text, text[-2000:]
-        for narrated in MOBILITY_NARRATION:
-            assert re.search(narrated, text), (narrated, text[-4000:])
-        ca = re.search(r"sandbox CA: (\S+);", text)
-        assert ca is not None, text[-2000:]
-        url, user, password = re.search(r"console of \S+: (\S+)  login (\S+) / (\S+)", text).groups()  # type: ignore[union-attr]
-        with requests.Session() as browser:  # verify per request: REQUESTS_CA_BUNDLE would beat a session's
-            form = browser.get(url + "login", verify=ca[1], timeout=30).text
-            csrf = re.search(r'name="csrf" value="([^"]+)"', form)[1]  # type: ignore[index]
-            home = browser.post(url + "login", data={"name": user, "password": password, "csrf": csrf},
-                                verify=ca[1], timeout=30)
-            assert home.status_code == 200 and "Signed in as" in home.text
-
-            def table(name: str) -> list[str]:
-                csv = browser.get(f"{url}indicators?format=csv&table={name}", verify=ca[1], timeout=30)
-                assert csv.status_code == 200, name
-                return csv.text.splitlines()[1:]
-
-            # the first console is the first demo node's: its students left from its published faculties, to
-            # a partner whose Erasmus code says Poland, and the partner's transcript of one came back recognized
-            assert any(",outgoing,sci,Faculty of Science and Technology," in row for row in table("faculties"))
-            assert ",outgoing,PL," in "\n".join(table("countries")), table("countries")
-            assert any(row.startswith("2026/2027,uni-nadwislanski.edu.pl,") and row.endswith(",1,1")
-                       for row in table("transcripts")), table("transcripts")
-            assert any(row.startswith("uni-nadwislanski.edu.pl,") for row in table("exchanges"))
+        yield network
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -89,4 +93,65 @@ def test_the_demo_plays_every_step_and_keeps_the_consoles_open(tmp_path: Path) -
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    assert process.returncode == 0, "\n".join(out[-40:])
+    assert process.returncode == 0, network.text[-4000:]
+
+
+def test_the_demo_plays_every_step_and_keeps_the_consoles_open(demo: DemoNetwork) -> None:
+    text = demo.text
+    summary = re.search(r"== summary: (\d+) of (\d+) steps held ==", text)
+    assert summary is not None and summary[1] == summary[2], text[-3000:]
+    assert "fetched 3 learning agreements" in text, text[-2000:]
+    for narrated in MOBILITY_NARRATION:
+        assert re.search(narrated, text), (narrated, text[-4000:])
+    ca = re.search(r"sandbox CA: (\S+);", text)
+    assert ca is not None, text[-2000:]
+    url, user, password = demo.console(0)
+    with requests.Session() as browser:  # verify per request: REQUESTS_CA_BUNDLE would beat a session's
+        form = browser.get(url + "login", verify=ca[1], timeout=30).text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form)[1]  # type: ignore[index]
+        home = browser.post(url + "login", data={"name": user, "password": password, "csrf": csrf},
+                            verify=ca[1], timeout=30)
+        assert home.status_code == 200 and "Signed in as" in home.text
+
+        def table(name: str) -> list[str]:
+            csv = browser.get(f"{url}indicators?format=csv&table={name}", verify=ca[1], timeout=30)
+            assert csv.status_code == 200, name
+            return csv.text.splitlines()[1:]
+
+        # the first console is the first demo node's: its students left from its published faculties, to
+        # a partner whose Erasmus code says Poland, and the partner's transcript of one came back recognized
+        assert any(",outgoing,sci,Faculty of Science and Technology," in row for row in table("faculties"))
+        assert ",outgoing,PL," in "\n".join(table("countries")), table("countries")
+        assert any(row.startswith("2026/2027,uni-nadwislanski.edu.pl,") and row.endswith(",1,1")
+                   for row in table("transcripts")), table("transcripts")
+        assert any(row.startswith("uni-nadwislanski.edu.pl,") for row in table("exchanges"))
+
+
+def test_an_officer_approves_in_the_browser_and_the_sandbox_partner_sees_it(demo: DemoNetwork, browser) -> None:  # type: ignore[no-untyped-def]
+    """B's officer approves a learning agreement proposal of A's student in B's console, in Chromium; A's node
+    (another process, reached over HTTPS with signed requests) then holds the first version signed by B."""
+    a_hei, b_hei = re.findall(r"console of (\S+):", demo.text)
+    with home_context(demo.home(b_hei)) as b, b.sessions() as session:
+        ids = [m.omobility_id for m in list_mobilities(session, {b_hei}) if m.sending.hei_id == a_hei]
+        pending = next(la for la in las_by_ids(session, {a_hei}, {b_hei}, ids, Direction.INCOMING)
+                       if la.changes_proposal is not None)
+    url, user, password = demo.console(1)
+    context = browser.new_context(ignore_https_errors=True)  # the sandbox's own CA: TLS is not under test here
+    try:
+        page = context.new_page()
+        page.goto(url + "mobilities")
+        page.get_by_label("User name").fill(user)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(url + "mobilities")
+        student = pending.mobility.student
+        page.get_by_role("link", name=f"{student.given_names} {student.family_name}").first.click()
+        page.get_by_role("button", name="Approve the proposal").click()
+        assert page.get_by_role("status").inner_text() == f"Sent to {a_hei}: approved."
+    finally:
+        context.close()
+    with home_context(demo.home(a_hei)) as a, a.sessions() as session:
+        [at_a] = las_by_ids(session, {a_hei}, {b_hei}, [pending.mobility.omobility_id], Direction.OUTGOING)
+    assert at_a.changes_proposal is None and at_a.first_version is not None
+    assert at_a.first_version.receiving_signature is not None
+    assert at_a.first_version.receiving_signature.signer_name == user
