@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 from lxml import etree
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from ewp_node.store.db import make_engine
 
@@ -357,6 +357,17 @@ def store_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[obj
         yield request.getfixturevalue("postgres_engine")
         return
     engine = make_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite store in the test's folder."""
+    from ewp_node.store.db import upgrade_database
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    upgrade_database(engine)
     yield engine
     engine.dispose()
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,15 +18,12 @@ import ewp_node.audit
 from ewp_node.audit import AuditSink, decode, encode
 from ewp_node.journal import Journal, claim_orphans
 from ewp_node.store.audit import AuditEntry, Direction, Exchange
-from ewp_node.store.db import make_engine, upgrade_database
+from ewp_node.store.db import make_engine
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'audit.sqlite3'}")
-    upgrade_database(engine)
-    yield engine
-    engine.dispose()
+def engine(sqlite_store: Engine) -> Engine:
+    return sqlite_store
 
 
 def _exchange(n: int) -> Exchange:

@@ -7,7 +7,6 @@ import json
 import multiprocessing
 import os
 import signal
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,11 +24,8 @@ REQUEST = b"<echo>caf\xc3\xa9 \xff\t\\t\\\\n\n binary-safe</echo>"  # bytes, tab
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'audit.sqlite3'}")
-    upgrade_database(engine)
-    yield engine
-    engine.dispose()
+def engine(sqlite_store: Engine) -> Engine:
+    return sqlite_store
 
 
 @pytest.fixture
