@@ -110,7 +110,8 @@ def _print_version(title: str, version: LaVersion) -> None:
     for who, signature in (("student", version.student_signature), ("sending HEI", version.sending_signature),
                            ("receiving HEI", version.receiving_signature)):
         if signature is not None:
-            print(f"  signed by {who}: {signature.signer_name or ''} {signature.timestamp.isoformat()}")
+            signer = f"{signature.signer_name}, " if signature.signer_name else ""
+            print(f"  signed by {who}: {signer}{signature.timestamp.isoformat()}")
     if version.comment:
         print(f"  comment of the receiving HEI: {version.comment}")
 

@@ -73,6 +73,7 @@ def test_list_show_export_import(home: Path, tmp_path: Path, capsys) -> None:  #
 def test_la_show_and_propose(home: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     status, out, _ = _run(capsys, "la", str(home), "show", APPROVED.omobility_id)
     assert status == 0 and "first version" in out and "signed by receiving HEI: Piotr" in out
+    assert "signed by student: 20" in out  # no name in the student's signature: the date follows at once
 
     proposal = tmp_path / "proposal.json"
     proposal.write_text(json.dumps(PROPOSAL))
