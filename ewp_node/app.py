@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import ModuleType
 
 from flask import Flask, Response, g, request
@@ -71,7 +71,7 @@ def check_api_names(settings: Settings, apis: Sequence[ApiSpec]) -> None:
                               f"known: {', '.join(sorted(known))}")
 
 
-def _make_view(target: ApiEndpoint):  # type: ignore[no-untyped-def]
+def _make_view(target: ApiEndpoint) -> Callable[..., Response]:
     def dispatch(url_hei: str | None = None) -> Response:
         state: middleware.RequestState = g.ewp
         if state.method == "HEAD":  # Flask adds HEAD to GET routes; EWP knows GET and POST only
