@@ -18,6 +18,7 @@ from ewp_node.config import Settings, load_settings
 from ewp_node.security.keys import fingerprint, load_private_key_file
 from ewp_node.store.db import make_engine, session_factory
 from ewp_node.store.replay import ReplayGuard
+from ewp_node.store.replay_table import ReplayTable, RequestIdGuard, TableReplayGuard, table_path
 
 if TYPE_CHECKING:
     from ewp_node.registry.catalogue import CatalogueIndex
@@ -67,7 +68,7 @@ class NodeContext:
     client_key: KeyPair
     server_key: KeyPair
     audit: AuditSink
-    replay: ReplayGuard
+    replay: RequestIdGuard
     #: Official schemas, when ``settings.specs_dir`` is set: every response is validated before it leaves.
     schemas: OfficialSchemas | None = None
 
@@ -75,6 +76,7 @@ class NodeContext:
         """End of the node's life in this process: stop the registry refresh, flush the audit log."""
         self.registry.stop()
         self.audit.close()
+        self.replay.close()
 
     def __enter__(self) -> NodeContext:
         return self
@@ -117,10 +119,18 @@ def build_context(settings: Settings, registry: CatalogueSource | None = None) -
         server_key=KeyPair.load(settings.server_key_path),
         audit=AuditSink(engine, journal_dir(settings),
                         capture_bytes=settings.exchange_capture_bytes if settings.exchange_capture else 0),
-        # a database crash may forget the last instant of request-id claims: not worth an fsync per request
-        replay=ReplayGuard(make_engine(settings.database_url, synchronous_commit=False)),
+        replay=replay_guard(settings.database_url),
         schemas=schemas,
     )
+
+
+def replay_guard(database_url: str) -> RequestIdGuard:
+    """The replay guard of a node on ``database_url``: the shared table of a SQLite file in front of the database
+    claim, the database claim alone on PostgreSQL (whose nodes may run on several machines)."""
+    # a database crash may forget the last instant of request-id claims: not worth an fsync per request
+    database = ReplayGuard(make_engine(database_url, synchronous_commit=False))
+    path = table_path(database_url)
+    return database if path is None else TableReplayGuard(ReplayTable(path), database)
 
 
 @contextmanager

@@ -135,6 +135,10 @@ class ReplayGuard:
             raise DBAPIError.instance(self._claim_sql, parameters, exc, dialect.loaded_dbapi.Error,
                                       connection_invalidated=cut) from exc
 
+    def close(self) -> None:
+        """Close the pooled connections (a thread's claim connection goes back when the thread ends)."""
+        self._engine.dispose()
+
     def _purge_when_due(self, now: datetime) -> None:
         if self._next_purge is not None and now < self._next_purge:
             return
