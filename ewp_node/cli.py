@@ -71,6 +71,7 @@ def cmd_manifest(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from ewp_node.audit import AuditRole
     from ewp_node.cnr.cli import background_worker
     from ewp_node.preflight import check_node
     from ewp_node.server import ServerLimits, serve
@@ -82,9 +83,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     tls = (str(settings.tls_cert), str(settings.tls_key)) if settings.tls_cert and settings.tls_key else (None, None)
     scheme = "https" if tls[0] else "http"
     print(f"serving {settings.heis[0].id} on {scheme}://{bind} (public base URL {settings.base_url})", file=sys.stderr)
-    with background_worker(settings.home):  # the outbox worker: CNRs and follow-up fetches
-        serve(lambda: app_for_home(settings.home), bind, workers=args.workers, certfile=tls[0], keyfile=tls[1],
-              limits=ServerLimits(max_body_bytes=settings.max_request_bytes))
+    with background_worker(settings.home):  # the outbox worker: CNRs, follow-up fetches, the audit journal
+        serve(lambda: app_for_home(settings.home, AuditRole.HAND_OFF), bind, workers=args.workers,
+              certfile=tls[0], keyfile=tls[1], limits=ServerLimits(max_body_bytes=settings.max_request_bytes))
     return 0
 
 

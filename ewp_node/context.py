@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from sqlalchemy.orm import Session, sessionmaker
 
-from ewp_node.audit import AuditSink
+from ewp_node.audit import AuditRole, AuditSink
 from ewp_node.config import Settings, load_settings
 from ewp_node.security.keys import fingerprint, load_private_key_file
 from ewp_node.store.db import make_engine, session_factory
@@ -90,8 +90,9 @@ def journal_dir(settings: Settings) -> Path:
     return settings.home / "journal"
 
 
-def build_context(settings: Settings, registry: CatalogueSource | None = None) -> NodeContext:
-    """Wire the services of a node home: database, keys, registry client, audit sink."""
+def build_context(settings: Settings, registry: CatalogueSource | None = None, *,
+                  audit_role: AuditRole = AuditRole.OWN) -> NodeContext:
+    """Wire the services of a node home: database, keys, registry client, audit sink (in ``audit_role``)."""
     from ewp_node.registry.fetch import RegistryClient
 
     engine = make_engine(settings.database_url)
@@ -118,7 +119,8 @@ def build_context(settings: Settings, registry: CatalogueSource | None = None) -
         client_key=KeyPair.load(settings.client_key_path),
         server_key=KeyPair.load(settings.server_key_path),
         audit=AuditSink(engine, journal_dir(settings),
-                        capture_bytes=settings.exchange_capture_bytes if settings.exchange_capture else 0),
+                        capture_bytes=settings.exchange_capture_bytes if settings.exchange_capture else 0,
+                        role=audit_role),
         replay=replay_guard(settings.database_url),
         schemas=schemas,
     )

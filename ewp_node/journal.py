@@ -6,8 +6,9 @@ one ``write(2)`` per line on an ``O_APPEND`` descriptor: the line is in the oper
 (a power cut may lose the last seconds); :meth:`Segment.sync` is there for segments that must wait.
 
 A live process holds an exclusive ``flock`` on each of its segments until it removes them. A segment nobody
-holds belongs to a dead process (the kernel drops the lock with the process): :func:`claim_orphans` takes such
-segments over. Needs a local file system (``flock`` over NFS is not reliable).
+holds belongs to a dead process (the kernel drops the lock with the process), or was handed over by its
+writer (:meth:`Segment.release`): :func:`claim_orphans` takes such segments over. Needs a local file system
+(``flock`` over NFS is not reliable).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -95,10 +97,14 @@ class Journal:
         return Segment(path, fd)
 
 
-def claim_orphans(directory: Path) -> Iterator[Segment]:
-    """Lock and yield each segment in ``directory`` whose writer is gone (oldest name first)."""
+def claim_orphans(directory: Path, *, idle_seconds: float = 0.0) -> Iterator[Segment]:
+    """Lock and yield each segment in ``directory`` that no process holds (its writer died, or handed it over)
+    and that nobody wrote to for ``idle_seconds`` (oldest name first)."""
+    written_before = time.time() - idle_seconds
     for path in sorted(directory.glob(f"*{SUFFIX}")):
         try:
+            if idle_seconds and path.stat().st_mtime > written_before:
+                continue
             fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:  # removed by its owner since the listing
             continue

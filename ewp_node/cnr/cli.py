@@ -15,15 +15,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ewp_node.audit import AuditRole
 from ewp_node.cnr.outbox import OutboxEntry, OutboxState, count_by_state, get_entry, list_entries, make_due_now, retry
 from ewp_node.config import load_settings
 from ewp_node.context import NodeContext
 
 
-def _context(home: str) -> NodeContext:
+def _context(home: str, audit_role: AuditRole = AuditRole.OWN) -> NodeContext:
     from ewp_node.context import build_context
 
-    return build_context(load_settings(home))
+    return build_context(load_settings(home), audit_role=audit_role)
 
 
 def _close(ctx: NodeContext) -> None:
@@ -37,7 +38,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from ewp_node.registry.fetch import RegistryClient
     from ewp_node.store.base import utc_now
 
-    ctx = _context(args.home)
+    ctx = _context(args.home, AuditRole.COLLECT)  # also moves the journal segments serve's workers hand over
     if isinstance(ctx.registry, RegistryClient):
         ctx.registry.start_background_refresh(timedelta(seconds=ctx.settings.registry_refresh_seconds))
     workers = [build_worker(ctx, first_delay=timedelta(seconds=args.first_delay), lease=timedelta(seconds=args.lease))

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 import ewp_node.audit
-from ewp_node.audit import AuditSink, decode, encode
+from ewp_node.audit import HAND_OFF_GRACE, AuditRole, AuditSink, decode, encode
 from ewp_node.journal import Journal, claim_orphans
 from ewp_node.store.audit import AuditEntry, Direction, Exchange
 from ewp_node.store.db import make_engine
@@ -130,3 +130,41 @@ def test_a_torn_last_line_is_skipped(engine: Engine, tmp_path: Path) -> None:
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(AuditEntry)) == 1
     sink.close()
+
+
+def test_a_server_worker_hands_its_rows_to_the_background_worker(engine: Engine, tmp_path: Path) -> None:
+    directory = tmp_path / "journal"
+    server_worker = AuditSink(engine, directory, flush_seconds=3600, role=AuditRole.HAND_OFF)
+    collector = AuditSink(engine, directory, flush_seconds=3600, role=AuditRole.COLLECT)
+    for n in range(3):
+        server_worker.record(_exchange(n))
+
+    server_worker.hand_off()
+    assert _request_ids(engine) == []  # the server worker inserted nothing
+    assert server_worker.recover() == 0  # nor takes its handed segment back while the collector is expected
+    assert collector.recover() == 1
+    assert _request_ids(engine) == [_exchange(n).request_id for n in range(3)]
+    assert _journal_files(directory) == []
+    server_worker.close()
+    collector.close()
+
+
+def test_a_handed_segment_nobody_collects_is_moved_after_the_grace(engine: Engine, tmp_path: Path) -> None:
+    directory = tmp_path / "journal"
+    server_worker = AuditSink(engine, directory, flush_seconds=3600, role=AuditRole.HAND_OFF)
+    server_worker.record(_exchange(1))
+    server_worker.hand_off()
+    [segment] = _journal_files(directory)
+    stale = segment.stat().st_mtime - HAND_OFF_GRACE - 1
+    os.utime(segment, (stale, stale))  # no background worker ran for the grace period
+
+    assert server_worker.recover() == 1
+    assert _request_ids(engine) == [_exchange(1).request_id]
+    server_worker.close()
+
+
+def test_a_server_worker_moves_its_own_rows_when_it_stops(engine: Engine, tmp_path: Path) -> None:
+    server_worker = AuditSink(engine, tmp_path / "journal", flush_seconds=3600, role=AuditRole.HAND_OFF)
+    server_worker.record(_exchange(1))
+    server_worker.close()
+    assert _request_ids(engine) == [_exchange(1).request_id]
