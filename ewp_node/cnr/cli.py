@@ -38,7 +38,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from ewp_node.registry.fetch import RegistryClient
     from ewp_node.store.base import utc_now
 
-    ctx = _context(args.home, AuditRole.COLLECT)  # also moves the journal segments serve's workers hand over
+    ctx = _context(args.home, AuditRole.COLLECT)
+    ctx.audit.start()  # moves the journal segments serve's workers hand over, from now on
     if isinstance(ctx.registry, RegistryClient):
         ctx.registry.start_background_refresh(timedelta(seconds=ctx.settings.registry_refresh_seconds))
     workers = [build_worker(ctx, first_delay=timedelta(seconds=args.first_delay), lease=timedelta(seconds=args.lease))
@@ -139,20 +140,51 @@ def _send_now(ctx: NodeContext) -> int:
     return 1 if failed else 0
 
 
-@contextlib.contextmanager
-def background_worker(home: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``ewp-node worker HOME`` in a process of its own while the block runs (``serve`` uses it)."""
-    process = subprocess.Popen([sys.executable, "-m", "ewp_node.cli", "worker", str(home),
-                                "--parent", str(os.getpid())])
-    try:
-        yield process
-    finally:
+class BackgroundWorker:
+    """``ewp-node worker HOME`` in a process of its own, started again (after ``restart_delay``) whenever it
+    exits while the server runs: a killed worker would otherwise stop the CNRs and the audit journal's moves
+    until the next restart of the node."""
+
+    def __init__(self, home: Path, *, restart_delay: float = 1.0) -> None:
+        self._command = [sys.executable, "-m", "ewp_node.cli", "worker", str(home), "--parent", str(os.getpid())]
+        self._restart_delay = restart_delay
+        self._stopping = threading.Event()
+        self.process = subprocess.Popen(self._command)
+        self.restarts = 0
+        self._supervisor = threading.Thread(target=self._supervise, name="worker-supervisor", daemon=True)
+        self._supervisor.start()
+
+    def _supervise(self) -> None:
+        while True:
+            code = self.process.wait()
+            if self._stopping.wait(self._restart_delay):
+                return
+            print(f"outbox worker exited with {code}: starting it again", file=sys.stderr, flush=True)
+            self.process = subprocess.Popen(self._command)
+            self.restarts += 1
+
+    def stop(self) -> int:
+        """Stop the worker (SIGTERM, SIGKILL after 10 s); its exit code."""
+        self._stopping.set()
+        process = self.process
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        self._supervisor.join(timeout=self._restart_delay + 5)
+        return process.returncode
+
+
+@contextlib.contextmanager
+def background_worker(home: Path) -> Iterator[BackgroundWorker]:
+    """Run the outbox worker beside the block (``serve`` uses it), restarted if it dies."""
+    worker = BackgroundWorker(home)
+    try:
+        yield worker
+    finally:
+        worker.stop()
 
 
 def register(subparsers: Any) -> None:

@@ -115,10 +115,30 @@ def test_two_workers_never_send_one_row_twice(
 def test_the_worker_serve_runs_delivers_and_stops_with_it(node: NodeContext, partner: LoopbackPartner,
                                                           node_home: Path) -> None:
     [row] = _enqueue(node, ["iia-7"])
-    with background_worker(node_home) as process:
+    with background_worker(node_home) as worker:
         _wait(lambda: _states(node) == {OutboxState.DELIVERED: 1}, 60, "the serve worker to deliver")
-    assert process.returncode == 0
+    assert worker.process.returncode == 0
     assert partner.ids("iia-cnr", "iia_id") == ["iia-7"]
     with node.sessions() as session:
         delivered = session.get(OutboxRow, row)
         assert delivered is not None and delivered.claimed_by is not None
+
+
+def test_the_worker_serve_runs_is_started_again_after_a_kill_9(node: NodeContext, partner: LoopbackPartner,
+                                                                node_home: Path) -> None:
+    with background_worker(node_home) as worker:
+        first = worker.process
+        _wait(lambda: first.poll() is None and _worker_ready(first.pid), 60, "the worker to start")
+        first.kill()
+        _wait(lambda: worker.restarts == 1 and worker.process.poll() is None, 30, "the worker to start again")
+        _enqueue(node, ["iia-8"])
+        _wait(lambda: _states(node) == {OutboxState.DELIVERED: 1}, 60, "the restarted worker to deliver")
+    assert partner.ids("iia-cnr", "iia_id") == ["iia-8"]
+
+
+def _worker_ready(pid: int) -> bool:
+    """The worker process runs Python code of ours by now (its command line is the worker's)."""
+    try:
+        return b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
