@@ -1,8 +1,9 @@
 """What the durable request path costs per request, timed in-process (imported by ``bench/echo.py``).
 
-``replay_check_us``: one ``ReplayGuard.seen`` (a committed ``INSERT .. ON CONFLICT .. RETURNING`` of a fresh
-request id), median per back end: a SQLite file (WAL, as ``ewp-node init`` makes it) and PostgreSQL at
-127.0.0.1:5432/test (``synchronous_commit=off``, as the node runs it) in a schema of its own, dropped
+``replay_check_us``: one claim of a fresh request id by the guard the node uses on each back end, median: on a
+SQLite file the shared replay table (``ewp_node.store.replay_table``: a memory-mapped hash table under an
+``flock``), on PostgreSQL at 127.0.0.1:5432/test the database claim (``ReplayGuard``: a committed ``INSERT ..
+ON CONFLICT .. RETURNING``, ``synchronous_commit=off`` as the node runs it) in a schema of its own, dropped
 afterwards (``null`` when PostgreSQL is not reachable).
 ``audit_record_us``: one ``AuditSink.record`` (uid, JSON line with the capture of a signed Echo's headers and
 bodies, one ``write(2)`` to the journal), median.
@@ -17,15 +18,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from ewp_node.audit import AuditSink
+from ewp_node.context import replay_guard
 from ewp_node.security.httpsig import HeaderView
 from ewp_node.store.audit import Direction, Exchange
 from ewp_node.store.captures import Capture
 from ewp_node.store.db import make_engine, upgrade_database
 from ewp_node.store.replay import ReplayGuard
+from ewp_node.store.replay_table import RequestIdGuard
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CALLS = 2000
@@ -41,10 +44,21 @@ def _median_us(operation: Callable[[], object], calls: int = CALLS, batches: int
     return round(statistics.median(samples), 1)
 
 
-def _replay_check_us(engine: Engine) -> float:
-    upgrade_database(engine)
-    guard = ReplayGuard(engine)
-    return _median_us(lambda: guard.seen(str(uuid.uuid4()), datetime.now(UTC)))
+def _median_claim_us(guard: RequestIdGuard) -> float:
+    try:
+        return _median_us(lambda: guard.seen(str(uuid.uuid4()), datetime.now(UTC)))
+    finally:
+        guard.close()
+
+
+def _sqlite_replay_check_us(work: Path) -> float:
+    url = f"sqlite:///{work / 'replay-cost.sqlite3'}"
+    engine = make_engine(url)
+    try:
+        upgrade_database(engine)
+    finally:
+        engine.dispose()
+    return _median_claim_us(replay_guard(url))
 
 
 def _postgres_replay_check_us() -> float | None:
@@ -59,7 +73,8 @@ def _postgres_replay_check_us() -> float | None:
     engine = create_engine(POSTGRES_URL, pool_pre_ping=True,  # options as make_engine(synchronous_commit=False)
                            connect_args={"options": f"-csearch_path={schema} -c synchronous_commit=off"})
     try:
-        return _replay_check_us(engine)
+        upgrade_database(engine)
+        return _median_claim_us(ReplayGuard(engine))
     finally:
         engine.dispose()
         with admin.begin() as connection:
@@ -103,9 +118,5 @@ def _audit_record_us(work: Path) -> float:
 
 def request_path_costs(work: Path) -> dict[str, object]:
     """The JSON keys this module adds to the echo benchmark's report."""
-    sqlite = make_engine(f"sqlite:///{work / 'replay-cost.sqlite3'}")
-    try:
-        replay = {"sqlite": _replay_check_us(sqlite), "postgresql": _postgres_replay_check_us()}
-    finally:
-        sqlite.dispose()
+    replay = {"sqlite": _sqlite_replay_check_us(work), "postgresql": _postgres_replay_check_us()}
     return {"replay_check_us": replay, "audit_record_us": _audit_record_us(work)}

@@ -18,6 +18,7 @@ for ``HAND_OFF_GRACE`` seconds (no background worker) is moved by any process's 
 from __future__ import annotations
 
 import enum
+import itertools
 import json
 import logging
 import os
@@ -123,11 +124,12 @@ class AuditSink:
         self._flush_lock = threading.RLock()
         self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._uids: tuple[int, str, Iterator[int]] = (0, "", itertools.count())
 
     def record(self, exchange: Exchange) -> None:
         """Journal ``exchange`` (in the OS's hands when this returns); the database follows within a second.
         Its capture is redacted and cut here (:mod:`ewp_node.capture`), before anything reaches the disk."""
-        line = encode(exchange._replace(uid=os.urandom(16).hex()), self._capture_bytes)
+        line = encode(exchange._replace(uid=self._next_uid()), self._capture_bytes)
         try:
             waiting = self._journal.append(line)
         except OSError:
@@ -138,6 +140,13 @@ class AuditSink:
             self.start()
         if waiting >= self._batch_size and self._role is not AuditRole.HAND_OFF:
             self._wake.set()
+
+    def _next_uid(self) -> str:
+        """A unique row id: 64 random bits drawn once per process, then a counter (no system call per row)."""
+        pid, prefix, counter = self._uids
+        if pid != os.getpid():  # first use, or a forked child (one tuple: threads never mix two prefixes' counters)
+            pid, prefix, counter = self._uids = os.getpid(), os.urandom(8).hex(), itertools.count()
+        return f"{prefix}{next(counter):016x}"
 
     def start(self) -> None:
         """Start the flusher thread (it first takes over journals of dead processes). Idempotent."""
