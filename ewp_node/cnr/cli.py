@@ -149,6 +149,7 @@ class BackgroundWorker:
         self._command = [sys.executable, "-m", "ewp_node.cli", "worker", str(home), "--parent", str(os.getpid())]
         self._restart_delay = restart_delay
         self._stopping = threading.Event()
+        self._spawning = threading.Lock()  # stop() never misses a worker started while it stops
         self.process = subprocess.Popen(self._command)
         self.restarts = 0
         self._supervisor = threading.Thread(target=self._supervise, name="worker-supervisor", daemon=True)
@@ -159,14 +160,18 @@ class BackgroundWorker:
             code = self.process.wait()
             if self._stopping.wait(self._restart_delay):
                 return
-            print(f"outbox worker exited with {code}: starting it again", file=sys.stderr, flush=True)
-            self.process = subprocess.Popen(self._command)
-            self.restarts += 1
+            with self._spawning:
+                if self._stopping.is_set():
+                    return
+                print(f"outbox worker exited with {code}: starting it again", file=sys.stderr, flush=True)
+                self.process = subprocess.Popen(self._command)
+                self.restarts += 1
 
     def stop(self) -> int:
         """Stop the worker (SIGTERM, SIGKILL after 10 s); its exit code."""
-        self._stopping.set()
-        process = self.process
+        with self._spawning:
+            self._stopping.set()
+            process = self.process
         process.terminate()
         try:
             process.wait(timeout=10)
