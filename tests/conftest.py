@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -16,6 +17,11 @@ from lxml import etree
 from sqlalchemy import Engine, text
 
 from ewp_node.store.db import make_engine
+
+# A suite started from a background shell job (``./dev test &``) inherits an ignored SIGINT, and so would every
+# node and command it starts: the tests that stop them with Ctrl-C (SIGINT) need it to reach them.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 REPO = Path(__file__).resolve().parent.parent
 #: The official EWP XSDs, examples and vectors live beside the repository, never inside it.
