@@ -70,8 +70,9 @@ class ReplayTable:
 
     def claim(self, request_id: str, now: float, expires: float) -> bool | None:
         """Claim ``request_id`` until ``expires`` (epoch seconds): True if claimed now, False if a live claim
-        exists, None if its slots are all taken by live claims (then ``overflow_until`` is pushed to
-        ``expires``)."""
+        exists, None if the database must decide: the id's slots are all taken by live claims (then
+        ``overflow_until`` is pushed to ``expires``), or it was claimed here while an overflow is recent (an
+        earlier claim of it may be in the database only)."""
         with self._thread_lock:
             fd, table = self._open()
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -79,13 +80,6 @@ class ReplayTable:
                 return self._claim(table, request_id, now, expires)
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
-
-    def overflowing(self, now: float) -> bool:
-        """Whether a claim went to the database within the retention (read without the lock: a float store is
-        one aligned 8-byte write)."""
-        with self._thread_lock:
-            table = self._open()[1]
-        return _EXPIRES.unpack_from(table, _OVERFLOW_AT)[0] > now
 
     def close(self) -> None:
         with self._thread_lock:
@@ -102,17 +96,18 @@ class ReplayTable:
         found = window.find(digest)
         while found != -1 and found % _SLOT.size:  # a match across two slots is no match
             found = window.find(digest, found + 1)
+        overflow_until = _EXPIRES.unpack_from(table, _OVERFLOW_AT)[0]
+        granted = None if overflow_until > now else True
         if found != -1:
             if _EXPIRES.unpack_from(window, found + 16)[0] > now:
                 return False
             _EXPIRES.pack_into(table, start + found + 16, expires)
-            return True
+            return granted
         for offset in range(0, len(window), _SLOT.size):
             if _EXPIRES.unpack_from(window, offset + 16)[0] <= now:
                 _SLOT.pack_into(table, start + offset, digest, expires)
-                return True
-        if _EXPIRES.unpack_from(table, _OVERFLOW_AT)[0] < expires:
-            _EXPIRES.pack_into(table, _OVERFLOW_AT, expires)
+                return granted
+        _EXPIRES.pack_into(table, _OVERFLOW_AT, max(overflow_until, expires))
         return None
 
     def _open(self) -> tuple[int, mmap.mmap]:
@@ -122,9 +117,10 @@ class ReplayTable:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                if not self._usable(fd):
-                    os.ftruncate(fd, 0)  # a foreign or torn file: start empty (replays were refused until now)
-                    os.ftruncate(fd, self._size)
+                if not self._usable(fd):  # new, or a foreign or torn file: an empty table
+                    os.ftruncate(fd, 0)
+                    # blocks reserved now: a write into a sparse mapping on a full disk would kill the process
+                    os.posix_fallocate(fd, 0, self._size)
                     os.pwrite(fd, _HEADER.pack(MAGIC, os.urandom(16), 0.0), 0)
                 table = mmap.mmap(fd, self._size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
             finally:
@@ -161,11 +157,9 @@ class TableReplayGuard:
         except OSError as exc:
             log.error("replay table %s not usable: %s", self.table.path, exc)
             raise ServiceUnavailable("the node cannot check request ids now: retry later") from exc
-        if claimed is False:
-            return True
-        if claimed is None or self.table.overflowing(moment):
+        if claimed is None:
             return self._database.seen(request_id, now)
-        return False
+        return not claimed
 
     def close(self) -> None:
         self.table.close()
