@@ -68,7 +68,9 @@ def test_a_worker_killed_mid_delivery_leaves_the_row_to_the_next(
         node: NodeContext, partner: LoopbackPartner, start_worker: Callable[..., subprocess.Popen[bytes]]) -> None:
     partner.script("hang")  # the first delivery is in flight when the worker dies
     [row] = _enqueue(node, ["iia-1"])
-    first = start_worker("--lease", "3")
+    # one thread: it hangs in the delivery, so no sibling can claim the row again when the 3 s lease runs out
+    # before the kill (on a loaded machine the first delivery may take longer than the lease to arrive)
+    first = start_worker("--lease", "3", "--threads", "1")
     _wait(lambda: len(partner.received) == 1, 60, "the first delivery to reach the partner")
     os.kill(first.pid, signal.SIGKILL)
     first.wait(timeout=10)
