@@ -79,7 +79,7 @@ def test_a_worker_killed_mid_delivery_leaves_the_row_to_the_next(
         held = session.get(OutboxRow, row)
         assert held is not None and held.state is OutboxState.PENDING and held.attempts == 1
         assert held.locked_until is not None  # the dead worker's lease: the row waits for it to run out
-    second = start_worker("--lease", "3")
+    second = start_worker("--lease", "3", "--threads", "1")
     _wait(lambda: _states(node) == {OutboxState.DELIVERED: 1}, 60, "the row to be delivered after the restart")
     second.send_signal(signal.SIGTERM)
     assert second.wait(timeout=20) == 0
