@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import signal
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from ewp_node.audit import AuditSink, decode, encode
 from ewp_node.capture import REDACTED, capture_of, redacted, unpacked
 from ewp_node.store.audit import AuditEntry, Direction, Exchange
-from ewp_node.store.captures import Capture, PackedCapture, purge_captures
+from ewp_node.store.captures import COMPRESS_FROM, Capture, CaptureRow, PackedCapture, purge_captures, tail_of, wire_of
 from ewp_node.store.db import make_engine, upgrade_database
 
 REQUEST = b"<echo>caf\xc3\xa9 \xff\t\\t\\\\n\n binary-safe</echo>"  # bytes, tabs, backslashes, newlines
@@ -114,6 +115,29 @@ def test_the_flush_stores_the_capture_with_its_audit_row(any_engine: Engine, tmp
     assert capture.response_body == b"<ok/>" and capture.response_bytes == 5
     assert capture.request_headers[2] == ("cookie", REDACTED)
     sink.close()
+
+
+def test_small_captures_are_stored_as_they_are_large_ones_compressed_and_both_read_back(
+        any_engine: Engine, tmp_path: Path) -> None:
+    engine = any_engine
+    sink = AuditSink(engine, tmp_path / "journal", flush_seconds=3600)
+    large = b"<answer>" + b"x" * 2 * COMPRESS_FROM + b"</answer>"
+    sink.record(_exchange(1))
+    sink.record(_exchange(2, response=large))
+    assert sink.flush() is True
+    with Session(engine) as session:
+        small_wire, large_wire = session.scalars(select(CaptureRow.wire).order_by(CaptureRow.uid)).all()
+    assert small_wire.startswith(b"\x00") and b"/ewp/echo" not in small_wire and b"<ok/>" in small_wire
+    assert len(large_wire) < COMPRESS_FROM and zlib.decompress(large_wire).endswith(b"</answer>")
+    [(_, small), (_, big)] = _stored(engine)
+    assert small is not None and small.response_body == b"<ok/>" and small.request_body == REQUEST
+    assert big is not None and big.response_body == large
+    sink.close()
+
+
+def test_a_capture_stored_compressed_before_small_ones_were_stored_raw_still_reads() -> None:
+    tail = b"host: a\t\tcontent-type: text/xml\t<ok/>"
+    assert tail_of(zlib.compress(tail, 1)) == tail == tail_of(wire_of(tail))
 
 
 def test_a_capture_waits_in_memory_redacted_when_the_journal_is_not_writable(
