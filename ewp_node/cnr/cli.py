@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -141,31 +142,44 @@ def _send_now(ctx: NodeContext) -> int:
 
 
 class BackgroundWorker:
-    """``ewp-node worker HOME`` in a process of its own, started again (after ``restart_delay``) whenever it
-    exits while the server runs: a killed worker would otherwise stop the CNRs and the audit journal's moves
-    until the next restart of the node."""
+    """``ewp-node worker HOME`` in a process of its own, started again whenever it exits while the server runs:
+    a killed worker would otherwise stop the CNRs and the audit journal's moves until the next restart of the
+    node. The wait before a restart starts at ``restart_delay`` and doubles, up to ``max_delay``, while each
+    worker dies within ``stable_after`` seconds of its start (one that cannot start, e.g. with the database
+    away, is not restarted in a tight loop)."""
 
-    def __init__(self, home: Path, *, restart_delay: float = 1.0) -> None:
+    def __init__(self, home: Path, *, restart_delay: float = 1.0, max_delay: float = 60.0,
+                 stable_after: float = 60.0) -> None:
         self._command = [sys.executable, "-m", "ewp_node.cli", "worker", str(home), "--parent", str(os.getpid())]
-        self._restart_delay = restart_delay
+        self._restart_delay, self._max_delay, self._stable_after = restart_delay, max_delay, stable_after
         self._stopping = threading.Event()
         self._spawning = threading.Lock()  # stop() never misses a worker started while it stops
-        self.process = subprocess.Popen(self._command)
+        self.process = self._spawn()
+        self._started = time.monotonic()
         self.restarts = 0
         self._supervisor = threading.Thread(target=self._supervise, name="worker-supervisor", daemon=True)
         self._supervisor.start()
 
     def _supervise(self) -> None:
+        delay = self._restart_delay
         while True:
             code = self.process.wait()
-            if self._stopping.wait(self._restart_delay):
+            if time.monotonic() - self._started >= self._stable_after:
+                delay = self._restart_delay
+            if self._stopping.wait(delay):
                 return
             with self._spawning:
                 if self._stopping.is_set():
                     return
-                print(f"outbox worker exited with {code}: starting it again", file=sys.stderr, flush=True)
-                self.process = subprocess.Popen(self._command)
+                print(f"outbox worker exited with {code}: starting it again (after {delay:g} s)", file=sys.stderr,
+                      flush=True)
+                self.process = self._spawn()
+                self._started = time.monotonic()
                 self.restarts += 1
+            delay = min(delay * 2, self._max_delay)
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(self._command)
 
     def stop(self) -> int:
         """Stop the worker (SIGTERM, SIGKILL after 10 s); its exit code."""
@@ -178,7 +192,7 @@ class BackgroundWorker:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        self._supervisor.join(timeout=self._restart_delay + 5)
+        self._supervisor.join(timeout=5)
         return process.returncode
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from ewp_node.cnr.cli import background_worker
+from ewp_node.cnr.cli import BackgroundWorker, background_worker
 from ewp_node.cnr.loopback import LoopbackPartner
 from ewp_node.cnr.outbox import OutboxRow, OutboxState, enqueue
 from ewp_node.context import NodeContext
@@ -144,3 +144,37 @@ def _worker_ready(pid: int) -> bool:
         return b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
+
+
+class _FailingWorker(BackgroundWorker):
+    """A background worker whose processes exit at once with 3 (a worker that cannot start); spawn times kept."""
+
+    def __init__(self, home: Path, **delays: float) -> None:
+        self.spawned: list[float] = []
+        super().__init__(home, **delays)
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        self.spawned.append(time.monotonic())
+        return subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+
+
+def test_a_worker_that_keeps_dying_is_restarted_with_a_growing_delay(tmp_path: Path) -> None:
+    worker = _FailingWorker(tmp_path, restart_delay=0.1, max_delay=0.4, stable_after=60)
+    try:
+        _wait(lambda: worker.restarts >= 5, 30, "five restarts")
+    finally:
+        worker.stop()
+    gaps = [later - earlier for earlier, later in zip(worker.spawned, worker.spawned[1:], strict=False)]
+    # waits of 0.1, 0.2, 0.4, then capped at 0.4 (each gap also holds the process's own start and exit)
+    assert gaps[0] >= 0.1 and gaps[1] >= 0.2 and all(gap >= 0.4 for gap in gaps[2:5]), gaps
+    assert gaps[0] < gaps[2]
+
+
+def test_a_worker_that_ran_long_enough_is_restarted_after_the_first_delay_again(tmp_path: Path) -> None:
+    worker = _FailingWorker(tmp_path, restart_delay=0.1, max_delay=5, stable_after=0)  # every run counts as stable
+    try:
+        _wait(lambda: worker.restarts >= 5, 30, "five restarts")
+    finally:
+        worker.stop()
+    gaps = [later - earlier for earlier, later in zip(worker.spawned, worker.spawned[1:], strict=False)]
+    assert gaps[4] < 1.2, gaps  # growing, the fifth wait would be 1.6 s: it went back to 0.1 s after each run
