@@ -72,11 +72,13 @@ class DemoNetwork:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoNetwork]:
-    """The demo played to its end, its network left running for the module's tests, then stopped (Ctrl-C)."""
+    """The demo played to its end, its network left running for the module's tests, then stopped (Ctrl-C). It runs
+    in a session of its own: if it must be killed, its nodes' processes (same process group) go with it."""
     directory = tmp_path_factory.mktemp("demo")
     env = {k: v for k, v in os.environ.items() if not k.startswith("EWP_NODE_")}
     process = subprocess.Popen([sys.executable, "-m", "ewp_node.cli", "demo", "--keep", "--dir", str(directory)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                               start_new_session=True)
     network = DemoNetwork(directory, [])
     reader = threading.Thread(target=_lines, args=(process, network.out), daemon=True)
     reader.start()
@@ -91,7 +93,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoNetwork]:
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     assert process.returncode == 0, network.text[-4000:]
 
