@@ -150,7 +150,8 @@ def test_the_keyboard_reaches_the_login_form(console) -> None:  # type: ignore[n
     node, base, context = console
     page = context.new_page()
     page.goto(f"{base}/office/login")
-    assert page.evaluate("document.activeElement.name") == "name"  # autofocus on the first field
+    # autofocus on the first field: the browser applies it at a rendering step after the load, not at once
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'name'", timeout=10_000)
     page.keyboard.type("olga")
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
