@@ -14,11 +14,13 @@ Layout: a 64-byte header (magic, a random salt, ``overflow_until``), then ``SLOT
 An id lives in one of the ``PROBES`` slots from ``digest % SLOTS``; an expired slot is reused. When all of them
 hold live claims (a flood of over ~10^5 ids within the retention), the claim goes to the database guard and the
 table records ``overflow_until`` (that moment plus the retention): until then every claim the table grants is
-also made in the database, so an id claimed only there is still found.
+also made in the database, so an id claimed only there is still found; when that database claim fails (503), the
+table's claim is dropped, so the client's retry is not taken for a replay.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import logging
@@ -81,6 +83,19 @@ class ReplayTable:
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
+    def release(self, request_id: str) -> None:
+        """Drop the claim of ``request_id`` (after :meth:`claim` answered None and the database could not decide:
+        the client's retry must not read as a replay)."""
+        with self._thread_lock:
+            fd, table = self._open()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                start, found = self._find(table, request_id)
+                if found != -1:
+                    _EXPIRES.pack_into(table, start + found + 16, 0.0)
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
     def close(self) -> None:
         with self._thread_lock:
             opened, self._opened = self._opened, None
@@ -88,14 +103,27 @@ class ReplayTable:
                 opened[1].close()
                 os.close(opened[0])
 
-    def _claim(self, table: mmap.mmap, request_id: str, now: float, expires: float) -> bool | None:
+    def _find(self, table: mmap.mmap, request_id: str) -> tuple[int, int]:
+        """The offset of the id's window in ``table`` and of its slot in that window (-1: none)."""
+        start, window, digest = self._window(table, request_id)
+        return start, self._slot_of(window, digest)
+
+    def _window(self, table: mmap.mmap, request_id: str) -> tuple[int, bytes, bytes]:
         digest = hashlib.blake2b(request_id.encode("utf-8", "surrogateescape"), digest_size=16,
                                  key=self._salt).digest()
         start = _HEADER_SIZE + int.from_bytes(digest[:8], "little") % self._slots * _SLOT.size
-        window = table[start:start + self._probes * _SLOT.size]
+        return start, table[start:start + self._probes * _SLOT.size], digest
+
+    @staticmethod
+    def _slot_of(window: bytes, digest: bytes) -> int:
         found = window.find(digest)
         while found != -1 and found % _SLOT.size:  # a match across two slots is no match
             found = window.find(digest, found + 1)
+        return found
+
+    def _claim(self, table: mmap.mmap, request_id: str, now: float, expires: float) -> bool | None:
+        start, window, digest = self._window(table, request_id)
+        found = self._slot_of(window, digest)
         overflow_until = _EXPIRES.unpack_from(table, _OVERFLOW_AT)[0]
         granted = None if overflow_until > now else True
         if found != -1:
@@ -158,7 +186,12 @@ class TableReplayGuard:
             log.error("replay table %s not usable: %s", self.table.path, exc)
             raise ServiceUnavailable("the node cannot check request ids now: retry later") from exc
         if claimed is None:
-            return self._database.seen(request_id, now)
+            try:
+                return self._database.seen(request_id, now)
+            except Exception:  # e.g. 503, database away: the table's claim goes too, so a retry is no replay
+                with contextlib.suppress(OSError):
+                    self.table.release(request_id)
+                raise
         return not claimed
 
     def close(self) -> None:

@@ -115,6 +115,36 @@ def test_a_full_table_hands_claims_to_the_database_and_stays_exact(tmp_path: Pat
     assert database.calls == calls
 
 
+class FailingGuard(CountingGuard):
+    """A database guard that is away (503) until ``back`` is set."""
+
+    back = False
+
+    def seen(self, request_id: str, now: datetime) -> bool:
+        if not self.back:
+            raise ServiceUnavailable("database away")
+        return super().seen(request_id, now)
+
+
+def test_a_claim_the_database_could_not_confirm_is_dropped_so_the_retry_is_no_replay(tmp_path: Path) -> None:
+    database = FailingGuard()
+    database.back = True
+    table = ReplayTable(tmp_path / "ids", slots=2, probes=1)
+    guard = TableReplayGuard(table, database, retention=timedelta(minutes=10))
+    ids = iter(str(uuid.uuid4()) for _ in range(1000))
+    while database.calls == 0:  # fill the table until a claim overflows to the database
+        assert guard.seen(next(ids), NOW) is False
+    assert guard.seen(next(ids), NOW + timedelta(minutes=5)) is False  # full still: an overflow until NOW + 15 min
+    later = NOW + timedelta(minutes=10, seconds=1)  # the first claims expired: room again, the overflow recent
+    request_id = next(ids)
+    database.back = False
+    with pytest.raises(ServiceUnavailable):
+        guard.seen(request_id, later)  # the table granted it, the database could not confirm: 503
+    database.back = True
+    assert guard.seen(request_id, later + timedelta(seconds=1)) is False  # the client's retry is answered
+    assert guard.seen(request_id, later + timedelta(seconds=2)) is True  # and a replay of it is still caught
+
+
 def test_a_foreign_file_is_replaced_by_an_empty_table(tmp_path: Path) -> None:
     (tmp_path / "ids").write_bytes(b"not a table")
     table = ReplayTable(tmp_path / "ids")
