@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 import ewp_node.audit
-from ewp_node.audit import HAND_OFF_GRACE, AuditRole, AuditSink, decode, encode
+from ewp_node.audit import HAND_OFF_GRACE, AuditRole, AuditSink, decode, encode, next_uid
 from ewp_node.journal import Journal, claim_orphans
 from ewp_node.store.audit import AuditEntry, Direction, Exchange
 from ewp_node.store.db import make_engine
@@ -171,12 +171,17 @@ def test_a_server_worker_moves_its_own_rows_when_it_stops(engine: Engine, tmp_pa
     assert _request_ids(engine) == [_exchange(1).request_id]
 
 
-def test_row_ids_are_unique_in_a_process_and_its_forked_children(engine: Engine, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    sink = AuditSink(engine, tmp_path / "journal", flush_seconds=3600)
-    ids = [sink._next_uid() for _ in range(3)]
-    parent = os.getpid()
-    monkeypatch.setattr(os, "getpid", lambda: parent + 1)  # a worker forked after the sink was made
-    ids.append(sink._next_uid())
-    assert len(set(ids)) == 4 and all(len(uid) == 32 for uid in ids)
-    assert ids[3][:16] != ids[0][:16]  # the child drew its own prefix
+def test_row_ids_are_unique_in_a_process_and_its_forked_children() -> None:
+    ids = [next_uid() for _ in range(3)]
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # a server worker forked after the parent drew ids
+        os.write(write_end, next_uid().encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        ids.append(pipe.read().decode())
+    os.waitpid(child, 0)
+    ids.append(next_uid())
+    assert len(set(ids)) == 5 and all(len(uid) == 32 for uid in ids)
+    assert ids[3][:16] != ids[0][:16] == ids[4][:16]  # the child drew its own prefix, the parent kept its own
