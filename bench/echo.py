@@ -10,10 +10,13 @@ on the same server options doing one RSA verify and one RSA sign per request.
 
 How: requests are signed before the timed part. The load is ``wrk`` (``bench/echo.lua`` replays the
 pre-signed raw requests, each thread its own slice) or, without wrk, Python threads taking the next unused
-request from one shared pool; same connections and duration for both apps, baseline first (its rate sizes
-the node's pool of signed requests, so no id repeats: the node answers a replayed X-Request-Id with 400).
-After the node run, ``--sample`` fresh signed requests are sent with ``requests`` and their responses checked
-with ``verify_response``.
+request from one shared pool; same connections and duration for both apps. Both servers run side by side
+and are loaded in turn, ``--rounds`` times (baseline, then node): the machine's drift (a VM's neighbours) reaches
+both alike, and the round with the median ratio is reported, with every round's ratios in ``rounds``. Each
+baseline load sizes the node's next pool of freshly signed requests, so no id repeats (the node answers a
+replayed X-Request-Id with 400). A node load's server CPU is counted until the node is quiet again (its
+background worker inserts the last second's audit rows after the load). After the last round, ``--sample``
+fresh signed requests are sent with ``requests`` and their responses checked with ``verify_response``.
 
 Reading the output:
   ``req_per_s`` / ``baseline_req_per_s`` / ``ratio_to_baseline``: target ratio >= 0.85, i.e. the security
@@ -22,13 +25,14 @@ Reading the output:
   (one RSA-2048 sign + one verify per request on every core) that the node reaches.
   ``replay_check_us`` (SQLite, PostgreSQL) and ``audit_record_us``: the replay guard's claim and the
   audit journal write, per request, timed in-process (``bench/_request_path_costs.py``).
-  ``errors``: node responses that were not 2xx, socket errors, and sample responses failing verification.
+  ``errors``: node responses that were not 2xx (every round), socket errors, and sample responses failing
+  verification.
   ``server_cpu_us_per_req`` (and the baseline's): CPU of all server processes per completed request, from
   /proc; ``cpu_ratio_to_baseline`` = baseline / node CPU per request, steadier than the req/s ratio when
   ``foreign_cpu_s`` (CPU other processes took from the machine during the run) is not ~0: rerun then.
   The load generator shares the machine's cores with the server (``transport``: ``http-loopback``).
 
-    .venv/bin/python bench/echo.py [--duration 10] [--connections 16] [--load auto|wrk|python]
+    .venv/bin/python bench/echo.py [--duration 10] [--rounds 3] [--connections 16] [--load auto|wrk|python]
 """
 
 from __future__ import annotations
@@ -262,14 +266,14 @@ class ServerProcess:
                 raise RuntimeError(f"{self.name} exited: {self.log_tail()}")
             try:
                 if requests.get(self.up_url, timeout=2).status_code < 500:
-                    self._wait_until_quiet()
+                    self.wait_until_quiet()
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"{self.name} did not come up in {STARTUP_TIMEOUT:.0f} s: {self.log_tail()}")
 
-    def _wait_until_quiet(self, step_s: float = 0.5, busy_share: float = 0.05, limit_s: float = 20.0) -> None:
+    def wait_until_quiet(self, step_s: float = 0.5, busy_share: float = 0.05, limit_s: float = 20.0) -> None:
         """Wait until the server's processes (workers, and the node's outbox worker, which imports and runs its
         first scheduled jobs after the node answers) use under ``busy_share`` of a core: the load measures the
         steady state, not start-up."""
@@ -450,14 +454,18 @@ def _cpu_seconds(who: int) -> float:
 
 
 def run_load(kind: str, server: ServerProcess, port: int, raws: list[str], requests_file: Path, duration: int,
-             connections: int, cores: int, *, cycle: bool = False) -> LoadResult:
-    """Load ``server`` for ``duration`` seconds; also records the CPU the server and the load generator used."""
+             connections: int, cores: int, *, cycle: bool = False, settle: bool = False) -> LoadResult:
+    """Load ``server`` for ``duration`` seconds; also records the CPU the server and the load generator used
+    (with ``settle``, the server's CPU until its processes are quiet again: the node's background worker inserts
+    the last second's audit rows after the load)."""
     who = resource.RUSAGE_CHILDREN if kind == "wrk" else resource.RUSAGE_SELF
     client_before, server_before, busy_before = _cpu_seconds(who), server.cpu_seconds(), machine_busy_seconds()
     if kind == "wrk":
         result = run_wrk(port, requests_file, duration, connections, wrk_threads(cores))
     else:
         result = run_python_load(port, raws, duration, connections, cycle)
+    if settle:
+        server.wait_until_quiet()
     server_after = server.cpu_seconds()
     result.server_cpu_s = [round(server_after[pid] - server_before.get(pid, 0.0), 2) for pid in sorted(server_after)]
     result.client_cpu_s = _cpu_seconds(who) - client_before
@@ -510,7 +518,10 @@ def verify_sample(port: int, partner: Partner, catalogue: bytes, count: int) -> 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds of load per app (default 10)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per app and round (default 10)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="baseline and node loads taken in turn this many times; the median round is reported "
+                             "(default 3)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
     parser.add_argument("--sample", type=int, default=50, help="node responses whose signature is verified")
     parser.add_argument("--load", choices=("auto", "wrk", "python"), default="auto",
@@ -538,34 +549,49 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, object]:
         holder["body"] = catalogue_for(settings, partner)
         host = settings.host
 
-        raws = sign_requests(partner.client, host, BASELINE_POOL, cores)
-        requests_file = write_requests(work / "baseline-requests.http", raws)
-        with baseline_server(settings.server_key_path, baseline_port, workers, work / "baseline.log") as server:
-            log.info("baseline up on :%d; %d s of load, %d connections", baseline_port, args.duration,
-                     args.connections)
-            baseline = run_load(load, server, baseline_port, raws, requests_file, args.duration, args.connections,
-                                cores, cycle=True)
-        log.info("baseline: %.0f req/s, statuses %s", baseline.req_per_s, baseline.statuses)
-
-        count = node_pool_size(baseline.req_per_s, args.duration)
-        started = time.monotonic()
-        raws = sign_requests(partner.client, host, count, cores)
-        requests_file = write_requests(work / "node-requests.http", raws)
-        log.info("signed %d node requests in %.1f s", count, time.monotonic() - started)
-        with node_server(settings, node_port, workers, work / "node.log") as server:
-            log.info("node up on :%d; %d s of load", node_port, args.duration)
-            node = run_load(load, server, node_port, raws, requests_file, args.duration, args.connections, cores)
-            log.info("node: %.0f req/s, statuses %s", node.req_per_s, node.statuses)
+        baseline_raws = sign_requests(partner.client, host, BASELINE_POOL, cores)
+        baseline_file = write_requests(work / "baseline-requests.http", baseline_raws)
+        rounds: list[tuple[LoadResult, LoadResult]] = []
+        with (baseline_server(settings.server_key_path, baseline_port, workers, work / "baseline.log") as base_server,
+              node_server(settings, node_port, workers, work / "node.log") as server):
+            log.info("baseline on :%d, node on :%d; %d round(s) of %d s of load each, %d connections",
+                     baseline_port, node_port, args.rounds, args.duration, args.connections)
+            for number in range(1, args.rounds + 1):
+                baseline = run_load(load, base_server, baseline_port, baseline_raws, baseline_file, args.duration,
+                                    args.connections, cores, cycle=True)
+                # fresh ids (a replayed one is answered 400) and fresh dates, for as many requests as the baseline
+                # managed and a margin
+                count = node_pool_size(baseline.req_per_s, args.duration)
+                raws = sign_requests(partner.client, host, count, cores)
+                requests_file = write_requests(work / f"node-requests-{number}.http", raws)
+                node = run_load(load, server, node_port, raws, requests_file, args.duration, args.connections, cores,
+                                settle=True)
+                log.info("round %d: baseline %.0f req/s %s, node %.0f req/s %s (%d signed)", number,
+                         baseline.req_per_s, baseline.statuses, node.req_per_s, node.statuses, count)
+                rounds.append((node, baseline))
             verified, failures = verify_sample(node_port, partner, holder["body"], args.sample)
             if failures:
                 log.warning("sample failures: %s; node log: %s", failures[:3], server.log_tail())
-    return report(args, cores, workers, load, sign_us, verify_us, node, baseline, count, verified, failures)
+    node, baseline = median_round(rounds)
+    return report(args, cores, workers, load, sign_us, verify_us, rounds, count, verified, failures)
+
+
+def round_ratio(node: LoadResult, baseline: LoadResult) -> float:
+    return node.req_per_s / baseline.req_per_s if baseline.req_per_s else 0.0
+
+
+def median_round(rounds: list[tuple[LoadResult, LoadResult]]) -> tuple[LoadResult, LoadResult]:
+    """The round whose ratio is the median (the lower middle one for an even count)."""
+    ordered = sorted(rounds, key=lambda pair: round_ratio(*pair))
+    return ordered[(len(ordered) - 1) // 2]
 
 
 def report(args: argparse.Namespace, cores: int, workers: int, load: str, sign_us: float, verify_us: float,
-           node: LoadResult, baseline: LoadResult, pool: int, verified: int, failures: list[str]) -> dict[str, object]:
+           rounds: list[tuple[LoadResult, LoadResult]], pool: int, verified: int,
+           failures: list[str]) -> dict[str, object]:
     ceiling = cores / ((sign_us + verify_us) / 1e6)
-    ratio = node.req_per_s / baseline.req_per_s if baseline.req_per_s else 0.0
+    node, baseline = median_round(rounds)
+    ratio = round_ratio(node, baseline)
     return {
         "req_per_s": round(node.req_per_s, 1),
         "baseline_req_per_s": round(baseline.req_per_s, 1),
@@ -577,8 +603,11 @@ def report(args: argparse.Namespace, cores: int, workers: int, load: str, sign_u
         "cores": cores,
         "crypto_ceiling_req_per_s": round(ceiling, 1),
         "efficiency": round(node.req_per_s / ceiling, 4),
-        "errors": node.errors + len(failures),
-        "baseline_errors": baseline.errors,
+        "rounds": [{"ratio": round(round_ratio(n, b), 3),
+                    "cpu_ratio": round(b.server_cpu_us_per_req / n.server_cpu_us_per_req, 3)
+                    if n.server_cpu_us_per_req else 0.0} for n, b in rounds],
+        "errors": sum(n.errors for n, _ in rounds) + len(failures),
+        "baseline_errors": sum(b.errors for _, b in rounds),
         "statuses": node.statuses,
         "baseline_statuses": baseline.statuses,
         "requests": node.requests,
@@ -596,7 +625,7 @@ def report(args: argparse.Namespace, cores: int, workers: int, load: str, sign_u
         "latency_ms": node.latency_ms,
         "baseline_latency_ms": baseline.latency_ms,
         "signed_requests": pool,
-        "ids_reused": node.ids_reused,
+        "ids_reused": sum(n.ids_reused for n, _ in rounds),
         "sample_verified": verified,
         "sample_size": args.sample,
         "sample_failures": failures[:5],
