@@ -14,12 +14,15 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ewp_node.audit import AuditRole
 from ewp_node.cnr.outbox import OutboxEntry, OutboxState, count_by_state, get_entry, list_entries, make_due_now, retry
 from ewp_node.config import load_settings
 from ewp_node.context import NodeContext
+
+if TYPE_CHECKING:
+    from ewp_node.registry.fetch import RegistryClient
 
 
 def _context(home: str, audit_role: AuditRole = AuditRole.OWN) -> NodeContext:
@@ -42,6 +45,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     ctx = _context(args.home, AuditRole.COLLECT)
     ctx.audit.start()  # moves the journal segments serve's workers hand over, from now on
     if isinstance(ctx.registry, RegistryClient):
+        load_catalogue_first(ctx.registry)
         ctx.registry.start_background_refresh(timedelta(seconds=ctx.settings.registry_refresh_seconds))
     workers = [build_worker(ctx, first_delay=timedelta(seconds=args.first_delay), lease=timedelta(seconds=args.lease))
                for _ in range(args.threads)]
@@ -139,6 +143,18 @@ def _send_now(ctx: NodeContext) -> int:
     failed = sum(1 for e in outcomes if e is not None and e.state is not OutboxState.DELIVERED)
     print(f"{len(due)} row(s) were due: {len(due) - failed} delivered or merged, {failed} not", file=sys.stderr)
     return 1 if failed else 0
+
+
+def load_catalogue_first(registry: RegistryClient) -> None:
+    """Load the registry catalogue (the copy on disk, else one fetch) before the worker claims rows: a row
+    claimed while it loads fails with "no catalogue" and waits out a retry delay (30 s at first)."""
+    from ewp_node.registry.fetch import RegistryUnavailable
+
+    try:
+        registry.index  # noqa: B018 (the first use loads it)
+    except RegistryUnavailable as exc:
+        print(f"outbox worker: {exc}; deliveries are retried once the registry answers", file=sys.stderr,
+              flush=True)
 
 
 class BackgroundWorker:

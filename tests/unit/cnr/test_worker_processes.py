@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from ewp_node.cnr.cli import BackgroundWorker, background_worker
+from ewp_node.cnr.cli import BackgroundWorker, background_worker, load_catalogue_first
 from ewp_node.cnr.loopback import LoopbackPartner
 from ewp_node.cnr.outbox import OutboxRow, OutboxState, enqueue
 from ewp_node.context import NodeContext
+from ewp_node.registry.fetch import RegistryClient
 
 pytestmark = pytest.mark.slow
 
@@ -178,3 +179,16 @@ def test_a_worker_that_ran_long_enough_is_restarted_after_the_first_delay_again(
         worker.stop()
     gaps = [later - earlier for earlier, later in zip(worker.spawned, worker.spawned[1:], strict=False)]
     assert gaps[4] < 1.2, gaps  # growing, the fifth wait would be 1.6 s: it went back to 0.1 s after each run
+
+
+def test_the_worker_loads_the_catalogue_before_its_first_claim(node: NodeContext) -> None:
+    registry = node.registry
+    assert isinstance(registry, RegistryClient) and registry.last_refresh is None
+    load_catalogue_first(registry)
+    assert registry.last_refresh is not None and registry.index.heis_for_client_key("nobody") == frozenset()
+
+
+def test_an_unreachable_registry_delays_no_worker(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    registry = RegistryClient("http://127.0.0.1:9/catalogue-v1.xml", tmp_path / "cache", allow_http=True, timeout=2)
+    load_catalogue_first(registry)  # returns: rows then wait for the registry like any failed delivery
+    assert "no catalogue" in capsys.readouterr().err and registry.last_error is not None
