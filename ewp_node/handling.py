@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
-from ewp_node.api import ApiSpec, EwpRequest
+from collections.abc import Callable, Collection
+
+from lxml import etree
+from sqlalchemy.orm import Session
+
+from ewp_node.api import ApiSpec, Endpoint, EwpRequest
 from ewp_node.errors import BadRequest, Forbidden, NotFound
 from ewp_node.params import exactly_one_of, many, parse_identifier, required_one
 
@@ -47,6 +52,21 @@ def require_stats_portal(request: EwpRequest) -> None:
     if not request.caller.covers(STATS_PORTAL_HEI):
         raise Forbidden(f"statistics are for the EWP Stats Portal ({STATS_PORTAL_HEI}) only")
 
+
+
+def portal_stats_api(name: str, version: str, namespace: str, path: str,
+                     answer: Callable[[Session, Collection[str]], etree._Element]) -> ApiSpec:
+    """A statistics API of one ``url`` endpoint for the Stats Portal only (OMobility Stats, IMobility ToR Stats):
+    ``answer(session, served HEIs)`` builds the response."""
+    api = ApiSpec(name=name, version=version, namespace=namespace, items=(Endpoint("url", path),))
+
+    @api.endpoint("url")
+    def stats(request: EwpRequest) -> etree._Element:
+        require_stats_portal(request)
+        with request.services.sessions() as session:
+            return answer(session, request.served_heis())
+
+    return api
 
 def url_hei(request: EwpRequest) -> str:
     """The one HEI a parameterless URL serves (IIAs v7 and later APIs have no ``hei_id``: the URL says it).

@@ -26,9 +26,10 @@ from handlers import (
     omobility_cnr,
     omobility_la_cnr,
     omobility_las,
+    omobility_stats,
     ounits,
 )
 
 ENABLED = (echo, institutions, ounits, courses, course_replication, factsheet, file, iias, iias_approval, iia_cnr,
            iia_approval_cnr, omobilities, omobility_las, imobilities, omobility_cnr, omobility_la_cnr, imobility_cnr,
-           imobility_tors, imobility_tors_v2, imobility_tor_cnr, imobility_tor_stats)
+           omobility_stats, imobility_tors, imobility_tors_v2, imobility_tor_cnr, imobility_tor_stats)

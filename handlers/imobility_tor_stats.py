@@ -4,24 +4,10 @@ Stats Portal only (anyone else: 403)."""
 
 from __future__ import annotations
 
-from lxml import etree
-
-from ewp_node.api import ApiSpec, Endpoint, EwpRequest
-from ewp_node.handling import require_stats_portal
+from ewp_node.handling import portal_stats_api
 from ewp_node.tors import repository as repo
 from ewp_node.tors.build import build_tor_stats
 from ewp_node.xml.ns import IMOBILITY_TOR_STATS_ENTRY
 
-API = ApiSpec(
-    name="imobility-tor-stats",
-    version="1.0.0",
-    namespace=IMOBILITY_TOR_STATS_ENTRY,
-    items=(Endpoint("url", "imobility-tor-stats"),),
-)
-
-
-@API.endpoint("url")
-def stats(request: EwpRequest) -> etree._Element:
-    require_stats_portal(request)
-    with request.services.sessions() as session:
-        return build_tor_stats(repo.issued_stats(session, request.served_heis()))
+API = portal_stats_api("imobility-tor-stats", "1.0.0", IMOBILITY_TOR_STATS_ENTRY, "imobility-tor-stats",
+                       lambda session, heis: build_tor_stats(repo.issued_stats(session, heis)))

@@ -31,6 +31,7 @@ from ewp_node.xml.ns import (
     OMOBILITIES,
     OMOBILITY_LA_CNR,
     OMOBILITY_LAS,
+    OMOBILITY_STATS,
     PHONE,
     TERM_V2,
     XML_LANG,
@@ -347,6 +348,17 @@ def build_las_incoming_stats(rows: Iterable[LaYearStats]) -> etree._Element:
     """OMobility LA CNR ``stats``: the LAs of the students we receive."""
     return _stats(LA_CNR_STATS, "las-incoming-stats-response", _INCOMING_STATS, rows)
 
+
+
+def build_omobility_stats(years: Iterable[tuple[str, int, int]]) -> etree._Element:
+    """The OMobility Stats v1 response: our nominations pending and approved, per receiving academic year."""
+    root = _root(OMOBILITY_STATS, "omobility-stats-response")
+    for year, pending, approved in years:
+        stats = etree.SubElement(root, q(OMOBILITY_STATS, "academic-year-stats"))
+        add_text(stats, q(OMOBILITY_STATS, "receiving-academic-year-id"), year)
+        add_text(stats, q(OMOBILITY_STATS, "omobility-pending"), pending)
+        add_text(stats, q(OMOBILITY_STATS, "omobility-approved"), approved)
+    return root
 
 # -- CNR responses --------------------------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, FromClause, Row, Select, Text, cast, select
+from sqlalchemy import JSON, FromClause, Row, Select, Text, cast, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ewp_node.mobilities.models import LaComponentRow, LaVersionRow, MobilityRow
@@ -318,6 +318,22 @@ def _year_stats(year: str, las: list[LearningAgreement]) -> LaYearStats:
                        not_modified_after_approval=counts["not_modified"],
                        modified_after_approval=counts["modified"], latest_approved=counts["approved"],
                        latest_rejected=counts["rejected"], latest_awaiting=counts["awaiting"])
+
+
+def nomination_stats(session: Session, our_heis: Collection[str]) -> list[tuple[str, int, int]]:
+    """``(receiving academic year, pending, approved)`` nominations our HEIs send, from :data:`FIRST_STATS_YEAR`
+    on, oldest year first (rejected and cancelled ones are not counted)."""
+    rows = session.execute(
+        select(MobilityRow.receiving_academic_year_id, MobilityRow.nomination_status, func.count())
+        .where(MobilityRow.direction == Direction.OUTGOING.value, MobilityRow.sending_hei_id.in_(our_heis),
+               MobilityRow.nomination_status.in_((NominationStatus.PENDING.value, NominationStatus.APPROVED.value)))
+        .group_by(MobilityRow.receiving_academic_year_id, MobilityRow.nomination_status)).all()
+    counts: dict[str, dict[str, int]] = {}
+    for year, status, count in rows:
+        if int(year[:4]) >= FIRST_STATS_YEAR:
+            counts.setdefault(year, {})[status] = count
+    return [(year, by_status.get(NominationStatus.PENDING.value, 0), by_status.get(NominationStatus.APPROVED.value, 0))
+            for year, by_status in sorted(counts.items())]
 
 
 def la_stats(session: Session, our_heis: Collection[str], direction: Direction) -> list[LaYearStats]:

@@ -93,5 +93,7 @@ IMOBILITY_TORS_V2 = f"{GH}/ewp-specs-api-imobility-tors/blob/stable-v2/endpoints
 IMOBILITY_TORS_V2_ENTRY = f"{GH}/ewp-specs-api-imobility-tors/blob/stable-v2/manifest-entry.xsd"
 IMOBILITY_TOR_CNR = f"{GH}/ewp-specs-api-imobility-tor-cnr/tree/stable-v2"
 IMOBILITY_TOR_CNR_ENTRY = f"{GH}/ewp-specs-api-imobility-tor-cnr/blob/stable-v2/manifest-entry.xsd"
+OMOBILITY_STATS = f"{GH}/ewp-specs-api-omobility-stats/tree/stable-v1"
+OMOBILITY_STATS_ENTRY = f"{GH}/ewp-specs-api-omobility-stats/blob/stable-v1/manifest-entry.xsd"
 IMOBILITY_TOR_STATS = f"{GH}/ewp-specs-api-imobility-tor-stats/tree/stable-v1"
 IMOBILITY_TOR_STATS_ENTRY = f"{GH}/ewp-specs-api-imobility-tor-stats/blob/stable-v1/manifest-entry.xsd"

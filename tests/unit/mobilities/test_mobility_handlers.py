@@ -278,6 +278,26 @@ def test_las_stats_for_the_stats_portal_only(mobility_node, validate_official): 
         assert [el.text for el in year] == ["2026/2027", "1", "1", "1", "0", "0"]
 
 
+
+def test_omobility_stats_count_our_pending_and_approved_nominations(mobility_node, validate_official):  # type: ignore[no-untyped-def]
+    from ewp_node.mobilities.records import NominationStatus
+    from ewp_node.xml.ns import OMOBILITY_STATS
+
+    portal = mobility_node(partner_heis=(STATS_HEI,))
+    mobility, _ = outgoing_with(ProposalState.APPROVED)
+    extra = [("old-1", "2019/2020", NominationStatus.APPROVED),  # before 2021/2022: not reported
+             ("next-1", "2027/2028", NominationStatus.APPROVED), ("next-2", "2027/2028", NominationStatus.REJECTED),
+             ("next-3", "2027/2028", NominationStatus.CANCELLED)]
+    with portal.ctx.sessions.begin() as session:
+        for omobility_id, year, status in extra:
+            service.save_mobility(session, replace(mobility, omobility_id=omobility_id, receiving_academic_year_id=year,
+                                                   nomination=replace(mobility.nomination, status=status)))
+    for method in METHODS:  # the demo: 2 pending and 1 approved nominations we send, 2 incoming (not ours)
+        root = _ok(portal.call(method, "/ewp/omobility-stats"), validate_official)
+        assert root.tag == q(OMOBILITY_STATS, "omobility-stats-response")
+        assert [[el.text for el in year] for year in root] == [["2026/2027", "2", "1"], ["2027/2028", "0", "1"]]
+    _error(mobility_node().call("GET", "/ewp/omobility-stats"), 403, "Stats Portal", validate_official)
+
 # -- IMobilities v2 get (IM1' + template 2.1 without hei) -----------------------------------------------------------
 
 @pytest.mark.parametrize("method", METHODS)
