@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import requests
@@ -38,6 +38,30 @@ if TYPE_CHECKING:
 
 #: Receives one :class:`Exchange` per call (the node's audit sink by default).
 AuditHook = Callable[[Exchange], None]
+#: Seconds a partner's whole answer may take (each read waits at most the call's timeout): a partner that drips its
+#: answer a byte at a time cannot hold one of our threads (an outbox worker, a console request) for longer.
+ANSWER_DEADLINE_S = 120.0
+_READ_CHUNK = 64 * 1024
+
+
+class _RawBody(Protocol):
+    def read1(self, amt: int, decode_content: bool) -> bytes: ...
+
+
+def read_bounded(raw: _RawBody, limit: int, deadline: float) -> bytes:
+    """The undecoded body, cut after ``limit`` + 1 bytes (the caller refuses more than ``limit``), read one socket
+    read at a time until ``deadline`` (``time.monotonic()``). :raises TimeoutError: the deadline passed first."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the answer did not arrive within the deadline ({size} bytes by then)")
+        chunk = raw.read1(min(_READ_CHUNK, limit + 1 - size), decode_content=False)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 @dataclass(frozen=True)
@@ -85,10 +109,13 @@ class EwpClient:
     """Calls partner APIs found through the registry, signing with our client key."""
 
     def __init__(self, ctx: NodeContext, *, session: requests.Session | None = None, timeout: float = 30,
-                 audit: AuditHook | None = None) -> None:
+                 answer_deadline_s: float = ANSWER_DEADLINE_S, audit: AuditHook | None = None) -> None:
+        """:param timeout: seconds each connect or read may wait. :param answer_deadline_s: seconds the whole
+        answer may take, from the request on (checked between reads)."""
         self._ctx = ctx
         self._session = session or requests.Session()
         self._timeout = timeout
+        self._answer_deadline_s = answer_deadline_s
         self._audit_hook: AuditHook = audit or ctx.audit.record
         ca_bundle = ctx.settings.ca_bundle
         self._verify: str | bool = str(ca_bundle) if ca_bundle else True
@@ -186,8 +213,10 @@ class EwpClient:
                             private_key=key.private, key_id=key.key_id, now=datetime.now(UTC))
 
     def _send(self, call: PreparedCall, signed: Mapping[str, str]) -> RawAnswer:
-        """Send and read at most :data:`MAX_RESPONSE_BYTES` + 1 bytes; the response is closed on every path,
-        so its pooled connection goes back to the pool (or is dropped) whatever happened."""
+        """Send and read at most :data:`MAX_RESPONSE_BYTES` + 1 bytes, all of it within the answer deadline; the
+        response is closed on every path, so its pooled connection goes back to the pool (or is dropped) whatever
+        happened."""
+        deadline = time.monotonic() + self._answer_deadline_s
         try:
             response = self._session.request(call.method, call.origin + call.target, data=call.body,
                                              headers=dict(signed), verify=self._verify, timeout=self._timeout,
@@ -195,7 +224,7 @@ class EwpClient:
         except requests.RequestException as exc:
             raise PartnerUnavailable(f"calling {call.url} failed: {exc}") from exc
         try:
-            raw = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=False)
+            raw = read_bounded(response.raw, MAX_RESPONSE_BYTES, deadline)
         except Exception as exc:  # urllib3 and http.client errors while reading the body
             raise PartnerUnavailable(f"reading the answer of {call.url} failed: {exc}") from exc
         finally:

@@ -146,3 +146,73 @@ def test_every_call_reaches_the_audit_hook_even_a_failed_one(make_pair) -> None:
     [exchange] = heard
     assert (exchange.api, exchange.partner_hei, exchange.status) == ("echo", B, 0)
     assert exchange.request_id and "PartnerUnavailable" in exchange.message
+
+
+class _DripServer:
+    """A partner on 127.0.0.1 that answers every connection with ``head`` at once, then ``body`` one byte every
+    ``every`` seconds (a slow or hostile host)."""
+
+    def __init__(self, head: bytes, body: bytes, every: float) -> None:
+        import socket
+        import threading
+
+        self.head, self.body, self.every = head, body, every
+        self._stop = threading.Event()
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}/"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self._sock.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(self.head)
+            for byte in self.body:
+                if self._stop.wait(self.every):
+                    return
+                conn.sendall(bytes([byte]))
+
+    def close(self) -> None:
+        self._stop.set()
+        self._sock.close()
+        self._thread.join(timeout=5)
+
+
+def test_a_dripping_answer_is_cut_at_the_deadline() -> None:
+    import time
+
+    import requests
+
+    from ewp_node.client.pipeline import read_bounded
+
+    server = _DripServer(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", b"x" * 1000, every=0.05)
+    try:  # each byte comes well within the per-read timeout: only the whole-answer deadline stops it
+        response = requests.get(server.url, stream=True, timeout=2)
+        started = time.monotonic()
+        with pytest.raises(TimeoutError, match="did not arrive within the deadline"):
+            read_bounded(response.raw, MAX_RESPONSE_BYTES, started + 0.5)
+        assert time.monotonic() - started < 2.5  # one more read at most after the deadline
+        response.close()
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("head", [b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n",
+                                  b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"], ids=["length", "chunked"])
+def test_a_bounded_read_returns_the_whole_raw_body(head: bytes) -> None:
+    import time
+
+    import requests
+
+    from ewp_node.client.pipeline import read_bounded
+
+    body = b"hello world" if b"Content-Length" in head else b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    for limit, expected in ((100, b"hello world"), (4, b"hello")):  # limit + 1 bytes at most: the caller refuses them
+        server = _DripServer(head, body, every=0)
+        try:
+            response = requests.get(server.url, stream=True, timeout=5)
+            assert read_bounded(response.raw, limit, time.monotonic() + 10) == expected
+            response.close()
+        finally:
+            server.close()
