@@ -32,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ewp_node.client import AuditHook, EwpClient, PartnerRefused, PartnerUnavailable
+from ewp_node.client.pipeline import ANSWER_DEADLINE_S
 from ewp_node.cnr.outbox import ERROR_LENGTH, OutboxRow, OutboxState, not_held
 from ewp_node.cnr.senders import Delivery, DeliveryRefused, Sender, SendServices, load_sender_modules, sender_for
 from ewp_node.registry.fetch import RegistryUnavailable
@@ -121,7 +122,7 @@ class OutboxWorker:
         """
         :param lease: how long a claim holds its rows; a dead worker's rows wait this long.
         :param send_margin: a group is sent only if at least this much of the lease is left (one call's
-            timeout and then some); the rest of the batch is handed back unsent.
+            answer deadline and then some); the rest of the batch is handed back unsent.
         """
         if send_margin >= lease:
             raise ValueError("the lease must be longer than the send margin")
@@ -302,4 +303,4 @@ def build_worker(ctx: NodeContext, *, first_delay: timedelta = RetryPolicy.first
                             settings=ctx.settings)
     policy = RetryPolicy(first_delay=first_delay, give_up_after=timedelta(hours=ctx.settings.outbox_give_up_hours))
     return OutboxWorker(ctx.sessions, services, audit, policy=policy, lease=lease, batch_size=batch_size,
-                        send_margin=min(timedelta(seconds=timeout * 2), lease / 2), clock=clock)
+                        send_margin=min(timedelta(seconds=ANSWER_DEADLINE_S + timeout), lease / 2), clock=clock)
