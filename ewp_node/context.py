@@ -21,6 +21,7 @@ from ewp_node.store.replay import ReplayGuard
 from ewp_node.store.replay_table import ReplayTable, RequestIdGuard, TableReplayGuard, table_path
 
 if TYPE_CHECKING:
+    from ewp_node.client.monitoring import MonitoringReporter
     from ewp_node.registry.catalogue import CatalogueIndex
     from ewp_node.xml.schemas import OfficialSchemas
 
@@ -71,6 +72,8 @@ class NodeContext:
     replay: RequestIdGuard
     #: Official schemas, when ``settings.specs_dir`` is set: every response is validated before it leaves.
     schemas: OfficialSchemas | None = None
+    #: Reports partners' failures to the EWP Stats Portal (Monitoring API); None: no reports (tests).
+    monitoring: MonitoringReporter | None = None
 
     def close(self) -> None:
         """End of the node's life in this process: stop the registry refresh, flush the audit log."""
@@ -93,6 +96,7 @@ def journal_dir(settings: Settings) -> Path:
 def build_context(settings: Settings, registry: CatalogueSource | None = None, *,
                   audit_role: AuditRole = AuditRole.OWN) -> NodeContext:
     """Wire the services of a node home: database, keys, registry client, audit sink (in ``audit_role``)."""
+    from ewp_node.client.pipeline import monitoring_reporter
     from ewp_node.registry.fetch import RegistryClient
 
     engine = make_engine(settings.database_url)
@@ -112,7 +116,7 @@ def build_context(settings: Settings, registry: CatalogueSource | None = None, *
         from ewp_node.xml.schemas import OfficialSchemas
 
         schemas = OfficialSchemas(settings.specs_dir)
-    return NodeContext(
+    ctx = NodeContext(
         settings=settings,
         sessions=sessions,
         registry=registry,
@@ -124,6 +128,8 @@ def build_context(settings: Settings, registry: CatalogueSource | None = None, *
         replay=replay_guard(settings.database_url),
         schemas=schemas,
     )
+    ctx.monitoring = monitoring_reporter(ctx)
+    return ctx
 
 
 def replay_guard(database_url: str) -> RequestIdGuard:

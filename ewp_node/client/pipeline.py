@@ -24,6 +24,7 @@ from lxml import etree
 
 from ewp_node.client.codings import MAX_RESPONSE_BYTES, decode_content
 from ewp_node.client.errors import PartnerRefused, PartnerUnavailable
+from ewp_node.client.monitoring import STATS_PORTAL_HEI, MonitoringReport, MonitoringReporter, failure_report
 from ewp_node.config import ConfigError, check_url
 from ewp_node.security.errors import UntrustedServerKey
 from ewp_node.security.httpsig import HeaderView, parse_signature_params, sign_request, verify_response
@@ -153,7 +154,7 @@ class EwpClient:
         :raises ResponseVerificationError: the answer's signature does not hold.
         """
         started = time.perf_counter()
-        status, request_id, error = 0, None, None
+        status, request_id, error, failure = 0, None, None, None
         prepared, signed, answer, response = None, {}, None, None
         try:
             prepared = self.prepare(hei_id, api, endpoint, params, major=major, method=method, xml_body=xml_body)
@@ -165,11 +166,12 @@ class EwpClient:
             response = self._decode(prepared, answer, verified)
             return response
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error, failure = f"{type(exc).__name__}: {exc}", exc
             raise
         finally:
             self._audit(hei_id, api, method, status, started, request_id, note, error,
                         _capture(prepared, signed, answer, response))
+            self._monitor(hei_id, api, endpoint, status, failure, response)
 
     # -- the steps ----------------------------------------------------------------------------------------
 
@@ -266,6 +268,16 @@ class EwpClient:
                                      "host serving this API")
         return key
 
+    def _monitor(self, hei_id: str, api: str, endpoint: str, status: int, failure: BaseException | None,
+                 response: ClientResponse | None) -> None:
+        """Queue a Monitoring API report of a failed call (when the node reports: ``ctx.monitoring``)."""
+        reporter = self._ctx.monitoring
+        if reporter is not None:
+            report = failure_report(hei_id, api, endpoint, status, failure,
+                                    response.root if response is not None else None)
+            if report is not None:
+                reporter.report(report)
+
     def _audit(self, hei_id: str, api: str, method: str, status: int, started: float, request_id: str | None,
                note: str | None, error: str | None, capture: Capture | None) -> None:
         message = "; ".join(filter(None, [note, error])) or None
@@ -285,3 +297,16 @@ def _capture(call: PreparedCall | None, signed: Mapping[str, str], answer: RawAn
     answer_body = response.body if response is not None else answer.raw if answer is not None else None
     return Capture(call.origin + call.target, (signed or call.headers).items(), call.body,
                    answer.headers.items() if answer is not None else (), answer_body)
+
+
+def monitoring_reporter(ctx: NodeContext, client: EwpClient | None = None) -> MonitoringReporter:
+    """The node's reporter: each report is one signed POST to the Stats Portal's Monitoring API (by ``client``,
+    within 20 s by default). A catalogue without that API (a local network, a test registry) gets no report, and
+    no audit row says so."""
+    client = client or EwpClient(ctx, timeout=10, answer_deadline_s=20)
+
+    def send(report: MonitoringReport) -> None:
+        client.find(STATS_PORTAL_HEI, "monitoring")  # raises (the report is dropped) before anything is audited
+        client.call(STATS_PORTAL_HEI, "monitoring", params=report.params())
+
+    return MonitoringReporter(send)

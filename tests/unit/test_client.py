@@ -216,3 +216,103 @@ def test_a_bounded_read_returns_the_whole_raw_body(head: bytes) -> None:
             response.close()
         finally:
             server.close()
+
+
+# -- Monitoring API reports (call and forget) -------------------------------------------------------------------------
+
+def _reporting(ctx):  # type: ignore[no-untyped-def]
+    from ewp_node.client.monitoring import MonitoringReporter
+
+    sent: list = []  # type: ignore[type-arg]
+    ctx.monitoring = MonitoringReporter(sent.append)
+    return sent
+
+
+def test_failed_calls_are_reported_to_the_stats_portal(make_pair) -> None:  # type: ignore[no-untyped-def]
+    pair = make_pair()
+    sent = _reporting(pair.a)
+    client = pair.client(pair.a)
+    with pytest.raises(PartnerUnavailable):
+        client.call(B, "imobility-stats", "get-url", [("id", "x")])  # B lists no such API
+    answer = client.call(B, "organizational-units", params=[])  # B answers 400: hei_id is required
+    assert answer.status == 400
+    assert client.call(B, "echo", params=[("echo", "x")]).status == 200  # a success is not reported
+    pair.a.monitoring.join()
+    lookup, refused = sent
+    assert lookup.params()[:4] == [("server_hei_id", B), ("api_name", "imobility-stats"), ("endpoint_name", "get"),
+                                   ("http_code", "")]
+    assert lookup.client_message.startswith("PartnerRefused: the registry lists no 'imobility-stats' API")
+    assert (refused.api_name, refused.endpoint_name, refused.http_code) == ("organizational-units", "", 400)
+    assert "hei_id" in refused.server_message and refused.client_message == ""  # the partner's developer-message
+
+
+def test_what_is_never_reported(make_pair) -> None:  # type: ignore[no-untyped-def]
+    from ewp_node.client.monitoring import failure_report
+
+    pair = make_pair()
+    pair.b.server_key = pair.a.server_key  # every answer of B fails verification
+    sent = _reporting(pair.a)
+    with pytest.raises(ResponseVerificationError):
+        pair.client(pair.a).call(B, "echo", params=[("echo", "x")])  # Echo: not reported, though it failed
+    pair.a.monitoring.join()
+    assert sent == []
+    assert failure_report("stats.erasmuswithoutpaper.eu", "iias", "get-url", 500, None, None) is None
+    assert failure_report(B, "monitoring", "url", 500, None, None) is None
+    assert failure_report(B, "iias", "get-url", 200, None, None) is None
+    assert failure_report(B, "iias", "get-url", 0, RuntimeError("our database"), None) is None  # not the partner's
+    report = failure_report(B, "iias", "index-url", 0, PartnerUnavailable("calling x failed: timed out"), None)
+    assert report is not None and (report.endpoint_name, report.http_code) == ("index", None)
+
+
+def test_the_reporter_drops_what_it_cannot_send_or_hold() -> None:
+    import threading
+
+    from ewp_node.client.monitoring import MonitoringReport, MonitoringReporter
+
+    taken, release, sent = threading.Event(), threading.Event(), []
+
+    def send(report: MonitoringReport) -> None:
+        taken.set()
+        release.wait(5)
+        if report.api_name == "broken":
+            raise ConnectionError("the Stats Portal is away")
+        sent.append(report.api_name)
+
+    reporter = MonitoringReporter(send, capacity=2)
+    reporter.report(MonitoringReport(B, "broken", "", None, "", "x"))
+    assert taken.wait(5)  # the thread holds the first report: two more wait in the queue, the rest are dropped
+    for api in ("a", "b", "c", "d"):
+        reporter.report(MonitoringReport(B, api, "", None, "", "x"))
+    release.set()
+    reporter.join()
+    assert sent == ["a", "b"]  # the failed one was not retried, the dropped ones never sent
+
+
+def test_reports_go_to_the_monitoring_api_in_the_catalogue(make_pair) -> None:  # type: ignore[no-untyped-def]
+    """B plays the Stats Portal and lists a Monitoring API (at its Echo URL, which takes any POST): A's report is
+    one signed, verified, audited POST there; without such an entry nothing is sent and nothing audited."""
+    import copy
+
+    from ewp_node.client.monitoring import STATS_PORTAL_HEI, MonitoringReport
+    from ewp_node.client.pipeline import monitoring_reporter
+
+    monitoring_entry = "https://github.com/erasmus-without-paper/ewp-specs-api-monitoring/blob/stable-v1/manifest-entry.xsd"
+
+    def list_monitoring(manifests: list) -> None:  # type: ignore[type-arg]
+        echo = next(manifests[1].iter(f"{{{ns.ECHO_ENTRY}}}echo"))
+        entry = copy.deepcopy(echo)
+        for element in entry.iter(f"{{{ns.ECHO_ENTRY}}}*"):  # the entry and its own children (http-security, url)
+            element.tag = f"{{{monitoring_entry}}}{etree.QName(element).localname}"
+        entry.tag, entry.attrib["version"] = f"{{{monitoring_entry}}}monitoring", "0.2.0"
+        echo.addnext(entry)
+
+    report = MonitoringReport(A, "iias", "get", 500, "", "PartnerUnavailable: timed out")
+    for edit, expected in ((None, []), (list_monitoring, [("monitoring", 200, STATS_PORTAL_HEI)])):
+        pair = make_pair(b_heis=(STATS_PORTAL_HEI,), edit_manifests=edit)
+        reporter = monitoring_reporter(pair.a, pair.client(pair.a))
+        reporter.report(report)
+        reporter.join()
+        pair.a.audit.flush()
+        with pair.a.sessions() as session:
+            rows = [(e.api, e.status, e.partner_hei) for e in recent_exchanges(session) if e.direction is Direction.OUT]
+        assert rows == expected
