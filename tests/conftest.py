@@ -245,9 +245,17 @@ def _manifests_of(ctx):  # type: ignore[no-untyped-def]
             for h in ctx.settings.heis]
 
 
+def _reuse_keys(*keys) -> None:  # type: ignore[no-untyped-def]
+    """Give keys back to the pool, each once: a test that made one node sign with another's key must not hand
+    that key out twice (two "different" hosts of a later test would then share it)."""
+    for key in keys:
+        if all(key is not pooled for pooled in _KEY_POOL):
+            _KEY_POOL.append(key)
+
+
 def _release(ctx) -> None:  # type: ignore[no-untyped-def]
     ctx.audit.close()
-    _KEY_POOL.extend([ctx.client_key.private, ctx.server_key.private])
+    _reuse_keys(ctx.client_key.private, ctx.server_key.private)
 
 
 @pytest.fixture
@@ -280,7 +288,7 @@ def make_node(tmp_path: Path):  # type: ignore[no-untyped-def]
     yield factory
     for node in created:
         _release(node.ctx)
-        _KEY_POOL.extend([node.partner_key, node.partner_server_key])
+        _reuse_keys(node.partner_key, node.partner_server_key)
 
 
 class FlaskAdapter(requests.adapters.BaseAdapter):
