@@ -90,7 +90,10 @@ class PreparedCall:
     origin: str
     target: str
     headers: Mapping[str, str]
+    #: The body as sent (encrypted when the partner requires ewp-rsa-aes128gcm).
     body: bytes
+    #: The body before encryption: what the audit capture keeps (the ciphertext would tell the office nothing).
+    plain_body: bytes
 
     @property
     def wants_signature(self) -> bool:
@@ -200,6 +203,7 @@ class EwpClient:
             body, headers["Content-Type"] = xml_body, "text/xml; charset=utf-8"
         else:
             body, headers["Content-Type"] = urlencode(list(params)).encode(), "application/x-www-form-urlencoded"
+        plain_body = body
         if method != "GET" and security.supports_encrypted_request and not security.accepts_tls_request:
             if not entry.server_key_ids:
                 raise PartnerRefused(f"{hei_id} requires {CODING} for {api!r} but publishes no server key")
@@ -207,7 +211,8 @@ class EwpClient:
             headers["Content-Encoding"] = CODING
         target = parts.path + (f"?{query}" if query else "")
         return PreparedCall(hei_id=hei_id, api=api, entry=entry, url=url, method=method,
-                            origin=f"{parts.scheme}://{parts.netloc}", target=target, headers=headers, body=body)
+                            origin=f"{parts.scheme}://{parts.netloc}", target=target, headers=headers, body=body,
+                            plain_body=plain_body)
 
     def _sign(self, call: PreparedCall) -> dict[str, str]:
         key = self._ctx.client_key
@@ -290,12 +295,12 @@ class EwpClient:
 
 def _capture(call: PreparedCall | None, signed: Mapping[str, str], answer: RawAnswer | None,
              response: ClientResponse | None) -> Capture | None:
-    """The wire of a call that got as far as a request: the body as sent, the answer's body decoded when it
-    could be (else as received). References only: the audit sink redacts and cuts."""
+    """The wire of a call that got as far as a request: the body before encryption, the answer's body decoded
+    when it could be (else as received). References only: the audit sink redacts and cuts."""
     if call is None:
         return None
     answer_body = response.body if response is not None else answer.raw if answer is not None else None
-    return Capture(call.origin + call.target, (signed or call.headers).items(), call.body,
+    return Capture(call.origin + call.target, (signed or call.headers).items(), call.plain_body,
                    answer.headers.items() if answer is not None else (), answer_body)
 
 

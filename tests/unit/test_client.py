@@ -52,6 +52,14 @@ def test_partner_requiring_encryption_gets_encrypted_requests_and_answers(make_p
     response = pair.client(pair.a).call(B, "echo", params=[("echo", "secret")])
     assert response.status == 200 and response.signature_verified
     assert _echo(response)[1] == ["secret"]
+    from ewp_node.capture import capture_of
+
+    pair.a.audit.flush()
+    with pair.a.sessions() as session:
+        [entry] = [e for e in recent_exchanges(session) if e.direction is Direction.OUT]
+        capture = capture_of(session, entry.uid)
+    assert capture is not None and capture.request_body == b"echo=secret"  # what was sealed, not the ciphertext
+    assert b"secret" in (capture.response_body or b"")  # the answer as decrypted
 
 
 def test_unknown_partner_api_is_reported(make_pair) -> None:  # type: ignore[no-untyped-def]
