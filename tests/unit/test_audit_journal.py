@@ -158,10 +158,10 @@ def test_a_handed_segment_nobody_collects_is_moved_after_the_grace(engine: Engin
     stale = segment.stat().st_mtime - HAND_OFF_GRACE - 1
     os.utime(segment, (stale, stale))  # no background worker ran for the grace period
 
-    server_worker.recover()  # (or its flusher thread did, at its start)
+    server_worker.recover()  # (or its flusher thread did, at its start: a late start finds the segment stale too)
+    server_worker.close()  # joins that thread, should it be the one still moving the segment
     assert _request_ids(engine) == [_exchange(1).request_id]
     assert _journal_files(directory) == []
-    server_worker.close()
 
 
 def test_a_server_worker_moves_its_own_rows_when_it_stops(engine: Engine, tmp_path: Path) -> None:
