@@ -53,7 +53,6 @@ def require_stats_portal(request: EwpRequest) -> None:
         raise Forbidden(f"statistics are for the EWP Stats Portal ({STATS_PORTAL_HEI}) only")
 
 
-
 def portal_stats_api(name: str, version: str, namespace: str, path: str,
                      answer: Callable[[Session, Collection[str]], etree._Element]) -> ApiSpec:
     """A statistics API of one ``url`` endpoint for the Stats Portal only (OMobility Stats, IMobility ToR Stats):
@@ -67,6 +66,7 @@ def portal_stats_api(name: str, version: str, namespace: str, path: str,
             return answer(session, request.served_heis())
 
     return api
+
 
 def url_hei(request: EwpRequest) -> str:
     """The one HEI a parameterless URL serves (IIAs v7 and later APIs have no ``hei_id``: the URL says it).

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ewp_node.client.errors import PartnerRefused, PartnerUnavailable
+from ewp_node.handling import STATS_PORTAL_HEI
 from ewp_node.security.errors import SecurityError
 from ewp_node.xml import ns
 
 log = logging.getLogger(__name__)
 
-STATS_PORTAL_HEI = "stats.erasmuswithoutpaper.eu"
 #: APIs whose failures are not reported (the README's list, and the API that reports).
 UNREPORTED_APIS = frozenset({"discovery", "echo", "monitoring", "registry"})
 #: Failures of these kinds are the partner's (or the network's); others (our database, our registry copy) are not.

@@ -349,7 +349,6 @@ def build_las_incoming_stats(rows: Iterable[LaYearStats]) -> etree._Element:
     return _stats(LA_CNR_STATS, "las-incoming-stats-response", _INCOMING_STATS, rows)
 
 
-
 def build_omobility_stats(years: Iterable[tuple[str, int, int]]) -> etree._Element:
     """The OMobility Stats v1 response: our nominations pending and approved, per receiving academic year."""
     root = _root(OMOBILITY_STATS, "omobility-stats-response")
@@ -359,6 +358,7 @@ def build_omobility_stats(years: Iterable[tuple[str, int, int]]) -> etree._Eleme
         add_text(stats, q(OMOBILITY_STATS, "omobility-pending"), pending)
         add_text(stats, q(OMOBILITY_STATS, "omobility-approved"), approved)
     return root
+
 
 # -- CNR responses --------------------------------------------------------------------------------------------------
 

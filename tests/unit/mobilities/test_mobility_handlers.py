@@ -278,7 +278,6 @@ def test_las_stats_for_the_stats_portal_only(mobility_node, validate_official): 
         assert [el.text for el in year] == ["2026/2027", "1", "1", "1", "0", "0"]
 
 
-
 def test_omobility_stats_count_our_pending_and_approved_nominations(mobility_node, validate_official):  # type: ignore[no-untyped-def]
     from ewp_node.mobilities.records import NominationStatus
     from ewp_node.xml.ns import OMOBILITY_STATS
@@ -297,6 +296,7 @@ def test_omobility_stats_count_our_pending_and_approved_nominations(mobility_nod
         assert root.tag == q(OMOBILITY_STATS, "omobility-stats-response")
         assert [[el.text for el in year] for year in root] == [["2026/2027", "2", "1"], ["2027/2028", "0", "1"]]
     _error(mobility_node().call("GET", "/ewp/omobility-stats"), 403, "Stats Portal", validate_official)
+
 
 # -- IMobilities v2 get (IM1' + template 2.1 without hei) -----------------------------------------------------------
 
