@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ewp_node.capture import CAPTURE_BYTES, pack
 from ewp_node.store.base import Base
 from ewp_node.store.captures import Capture, PackedCapture, record_captures
-from ewp_node.store.db import dialect_insert
+from ewp_node.store.db import insert_rows, stored_datetime
 
 
 class Direction(enum.Enum):
@@ -60,19 +60,33 @@ class Exchange(NamedTuple):
     capture: Capture | PackedCapture | None = None
 
 
+#: The columns :func:`record_exchanges` fills, in the order of its row tuples.
+_COLUMNS = ("at", "direction", "api", "method", "status", "duration_ms", "partner_hei", "request_id", "key_id",
+            "message", "uid")
+
+
 def record_exchanges(connection: Connection | Session, exchanges: Sequence[Exchange]) -> None:
     """Store a batch of exchanges in one executemany INSERT (the caller commits); an exchange whose ``uid``
     is already stored is skipped, so a batch may be written again after a crash. Captures (already redacted and
-    cut: see :mod:`ewp_node.capture`) of exchanges with a ``uid`` go in the same transaction."""
-    connection.execute(dialect_insert(connection, AuditEntry).on_conflict_do_nothing(index_elements=["uid"]), [
-        {"at": e.at, "direction": e.direction, "api": e.api[:64], "method": e.method[:8], "status": e.status,
-         "duration_ms": e.duration_ms, "partner_hei": _cut(e.partner_hei, 255), "request_id": _cut(e.request_id, 64),
-         "key_id": _cut(e.key_id, 64), "message": _cut(e.message, 500), "uid": e.uid}
-        for e in exchanges
-    ])
-    record_captures(connection, [(e.uid, e.at, e.capture if isinstance(e.capture, PackedCapture)
-                                  else pack(e.capture, CAPTURE_BYTES))
-                                 for e in exchanges if e.uid and e.capture is not None])
+    cut: see :mod:`ewp_node.capture`) of exchanges with a ``uid`` go in the same transaction.
+
+    Rows go to the driver as tuples (:func:`ewp_node.store.db.insert_rows`): this is the audit collector's
+    work for every exchange the node makes or answers.
+
+    :raises ValueError: an exchange's time is naive (nothing is written).
+    """
+    bind = connection if isinstance(connection, Connection) else connection.connection()
+    stored_at = stored_datetime(bind.dialect)
+    rows, captures = [], []
+    for e in exchanges:
+        at = stored_at(e.at)
+        rows.append((at, e.direction.value, e.api[:64], e.method[:8], e.status, e.duration_ms,
+                     _cut(e.partner_hei, 255), _cut(e.request_id, 64), _cut(e.key_id, 64), _cut(e.message, 500), e.uid))
+        if e.uid and e.capture is not None:
+            captures.append((e.uid, at, e.capture if isinstance(e.capture, PackedCapture)
+                             else pack(e.capture, CAPTURE_BYTES)))
+    insert_rows(bind, AuditEntry.__tablename__, _COLUMNS, "uid", rows)
+    record_captures(bind, captures)
 
 
 def _cut(value: str | None, length: int) -> str | None:

@@ -20,6 +20,13 @@ NAMING_CONVENTION = {
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def as_utc(value: datetime) -> datetime:
+    """``value`` in UTC. :raises ValueError: ``value`` is naive (its zone unknown)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store: use timezone-aware UTC values")
+    return value.astimezone(UTC)
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """Stores aware datetimes as UTC and always returns them aware (SQLite keeps no offset)."""
 
@@ -27,11 +34,7 @@ class UtcDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store: use timezone-aware UTC values")
-        return value.astimezone(UTC)
+        return None if value is None else as_utc(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, ForeignKey, Index, LargeBinary, String, Text, delete
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ewp_node.store.base import Base
-from ewp_node.store.db import dialect_insert
+from ewp_node.store.db import insert_rows
 
 #: Header pairs in the order they were sent; iterable more than once (a list, a dict's items, werkzeug Headers).
 Headers = Iterable[tuple[str, str]]
@@ -84,16 +84,15 @@ def tail_of(wire: bytes) -> bytes:
     return wire[1:] if wire[:1] == _STORED else zlib.decompress(wire)
 
 
-def record_captures(connection: Connection | Session,
-                    captures: Sequence[tuple[str, datetime, PackedCapture]]) -> None:
-    """Store ``(uid, at, capture)`` rows (the caller commits); a uid already stored is skipped."""
-    if not captures:
-        return
-    connection.execute(dialect_insert(connection, CaptureRow).on_conflict_do_nothing(index_elements=["uid"]), [
-        {"uid": uid, "at": at, "url": c.url, "request_bytes": c.request_bytes, "response_bytes": c.response_bytes,
-         "wire": wire_of(c.tail)}
-        for uid, at, c in captures
-    ])
+#: The columns :func:`record_captures` fills, in the order of its row tuples.
+_COLUMNS = ("uid", "at", "url", "request_bytes", "response_bytes", "wire")
+
+
+def record_captures(connection: Connection, captures: Sequence[tuple[str, Any, PackedCapture]]) -> None:
+    """Store ``(uid, at, capture)`` rows (the caller commits; ``at`` as the driver takes it:
+    :func:`ewp_node.store.db.stored_datetime`); a uid already stored is skipped."""
+    insert_rows(connection, CaptureRow.__tablename__, _COLUMNS, "uid",
+                [(uid, at, c.url, c.request_bytes, c.response_bytes, wire_of(c.tail)) for uid, at, c in captures])
 
 
 def packed_wire(row: CaptureRow) -> PackedCapture:
