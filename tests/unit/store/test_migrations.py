@@ -16,7 +16,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session
 
+from ewp_node.capture import capture_of
 from ewp_node.store.audit import AuditEntry, Direction, Exchange, record_exchanges
+from ewp_node.store.captures import Capture
 from ewp_node.store.db import alembic_config, session_factory, upgrade_database
 
 
@@ -77,6 +79,27 @@ def test_audit_entries_round_trip_with_aware_utc_datetimes(engine: Engine) -> No
     assert [(r.direction, r.api, r.status, r.request_id) for r in rows] == [
         (e.direction, e.api, e.status, e.request_id) for e in exchanges]
     assert rows[1].message == "x" * 500 and rows[1].partner_hei is None
+
+
+def test_a_captured_exchange_is_read_back_whole_and_written_once(engine: Engine) -> None:
+    upgrade_database(engine)
+    sessions = session_factory(engine)
+    uid = uuid.uuid4().hex
+    large = b"<x>" + b"\t\n\\ " * 2000 + b"</x>"  # compressed (over 4 KiB), with the characters escaped
+    exchange = Exchange(at=datetime.now(UTC), direction=Direction.OUT, api="iias", method="POST", status=200,
+                        duration_ms=3, uid=uid, capture=Capture("https://p.example.eu/iias?x=1",
+                                                                [("Digest", "SHA-256=abc"), ("Cookie", "s=1")], large,
+                                                                {"Content-Type": "text/xml"}.items(), b"<ok/>"))
+    for _ in range(2):  # a journal replayed after a crash: the second batch is skipped, not an error
+        with sessions.begin() as session:
+            record_exchanges(session, [exchange])
+    with Session(engine) as session:
+        assert session.scalars(select(AuditEntry.uid)).all() == [uid]
+        capture = capture_of(session, uid)
+    assert capture is not None
+    assert capture.request_body == large and capture.response_body == b"<ok/>"
+    assert capture.request_headers == [("Digest", "SHA-256=abc"), ("Cookie", "(redacted)")]
+    assert (capture.request_bytes, capture.response_bytes) == (len(large), 5)
 
 
 def test_a_naive_datetime_never_reaches_the_audit_log(engine: Engine) -> None:
