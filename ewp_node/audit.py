@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 _JSON = json.JSONEncoder(separators=(",", ":"), check_circular=False)
 #: Values in a journal line: every :class:`Exchange` field, or all but the capture (lines written before it).
 _LINE_LENGTHS = (len(Exchange._fields), len(Exchange._fields) - 1)
+#: Position of the ``uid`` field in a journal line.
+_UID = Exchange._fields.index("uid")
 #: Seconds a handed-over segment waits for the background worker before any process takes it over.
 HAND_OFF_GRACE = 30.0
 
@@ -63,12 +65,14 @@ class AuditRole(enum.Enum):
         return 1.0 if self is AuditRole.COLLECT else 10.0
 
 
-def encode(exchange: Exchange, capture_bytes: int = CAPTURE_BYTES) -> bytes:
-    """One journal line for ``exchange``: a JSON array of its fields in :class:`Exchange` order, then its
-    capture's tab-separated tail (:func:`ewp_node.capture.journal_parts`: redacted, each body cut to
-    ``capture_bytes``; no capture when 0)."""
+def encode(exchange: Exchange, capture_bytes: int = CAPTURE_BYTES, uid: str | None = None) -> bytes:
+    """One journal line for ``exchange`` (with ``uid`` when given): a JSON array of its fields in
+    :class:`Exchange` order, then its capture's tab-separated tail (:func:`ewp_node.capture.journal_parts`:
+    redacted, each body cut to ``capture_bytes``; no capture when 0)."""
     values: list[Any] = list(exchange)
     values[0], values[1] = exchange.at.isoformat(), exchange.direction.value
+    if uid is not None:
+        values[_UID] = uid
     if exchange.capture is None or not capture_bytes:
         values[-1] = None
         return _JSON.encode(values).encode() + b"\n"
@@ -151,7 +155,7 @@ class AuditSink:
     def record(self, exchange: Exchange) -> None:
         """Journal ``exchange`` (in the OS's hands when this returns); the database follows within a second.
         Its capture is redacted and cut here (:mod:`ewp_node.capture`), before anything reaches the disk."""
-        line = encode(exchange._replace(uid=next_uid()), self._capture_bytes)
+        line = encode(exchange, self._capture_bytes, next_uid())
         try:
             waiting = self._journal.append(line)
         except OSError:

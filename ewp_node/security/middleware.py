@@ -50,6 +50,9 @@ GZIP_MIN_BYTES = 512
 UNVERIFIED_SIGNATURES_PER_SECOND = 20
 UNVERIFIED_SIGNATURES_BURST = 20
 _BUDGET = "ewp_node.unverified_signatures"
+#: The response headers a signature covers when present (read in one pass: werkzeug's ``get`` of an absent header
+#: raises and catches an exception).
+_SIGNED = frozenset(name.lower() for name in SIGNED_RESPONSE_HEADERS)
 
 
 @dataclass
@@ -210,8 +213,7 @@ def finalize_response(ctx: NodeContext, state: RequestState, response: Response,
             state.verified is not None or response.status_code < 400 or budget.take()):
         response.headers.extend(
             sign_response(
-                headers={name: value for name in SIGNED_RESPONSE_HEADERS
-                         if (value := response.headers.get(name)) is not None},
+                headers={name: value for name, value in response.headers.items() if name.lower() in _SIGNED},
                 body=body,
                 private_key=ctx.server_key.private,
                 key_id=ctx.server_key.key_id,
