@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from ewp_node.capture import capture_of
 from ewp_node.store.audit import AuditEntry, Direction, Exchange, record_exchanges
 from ewp_node.store.captures import Capture
-from ewp_node.store.db import alembic_config, session_factory, upgrade_database
+from ewp_node.store.db import SQLITE_PAGE_SIZE, alembic_config, make_engine, session_factory, upgrade_database
 
 
 def _tables(engine: Engine) -> set[str]:
@@ -110,3 +111,15 @@ def test_a_naive_datetime_never_reaches_the_audit_log(engine: Engine) -> None:
         record_exchanges(session, [naive])
     with Session(engine) as session:
         assert session.scalar(select(AuditEntry.id)) is None
+
+
+def test_a_new_sqlite_file_has_wal_foreign_keys_and_large_pages(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    try:
+        upgrade_database(engine)
+        with engine.connect() as connection:
+            settings = [connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+                        for name in ("journal_mode", "foreign_keys", "page_size")]
+    finally:
+        engine.dispose()
+    assert settings == ["wal", 1, SQLITE_PAGE_SIZE]
