@@ -12,8 +12,10 @@ How: requests are signed before the timed part. The load is ``wrk`` (``bench/ech
 pre-signed raw requests, each thread its own slice) or, without wrk, Python threads taking the next unused
 request from one shared pool; same connections and duration for both apps. Both servers run side by side
 and are loaded in turn, ``--rounds`` times (baseline, then node): the machine's drift (a VM's neighbours) reaches
-both alike, and the round with the median ratio is reported, with every round's ratios in ``rounds``. Each
-baseline load sizes the node's next pool of freshly signed requests, so no id repeats (the node answers a
+both alike, and the round with the median ratio is reported, with every round's ratios in ``rounds``: many short
+rounds by default, since a VM's drift moves single rounds by +-20% (the median of 3 rounds of 10 s swung
+0.73-0.81 between runs of one build; in a run of 15 rounds of 3 s the middle five lay within 0.78-0.80).
+Each baseline load sizes the node's next pool of freshly signed requests, so no id repeats (the node answers a
 replayed X-Request-Id with 400). A node load's server CPU is counted until the node is quiet again (its
 background worker inserts the last second's audit rows after the load). After the last round, ``--sample``
 fresh signed requests are sent with ``requests`` and their responses checked with ``verify_response``.
@@ -32,7 +34,7 @@ Reading the output:
   ``foreign_cpu_s`` (CPU other processes took from the machine during the run) is not ~0: rerun then.
   The load generator shares the machine's cores with the server (``transport``: ``http-loopback``).
 
-    .venv/bin/python bench/echo.py [--duration 10] [--rounds 3] [--connections 16] [--load auto|wrk|python]
+    .venv/bin/python bench/echo.py [--duration 4] [--rounds 9] [--connections 16] [--load auto|wrk|python]
 """
 
 from __future__ import annotations
@@ -518,10 +520,10 @@ def verify_sample(port: int, partner: Partner, catalogue: bytes, count: int) -> 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds of load per app and round (default 10)")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--duration", type=int, default=4, help="seconds of load per app and round (default 4)")
+    parser.add_argument("--rounds", type=int, default=9,
                         help="baseline and node loads taken in turn this many times; the median round is reported "
-                             "(default 3)")
+                             "(default 9)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default 16)")
     parser.add_argument("--sample", type=int, default=50, help="node responses whose signature is verified")
     parser.add_argument("--load", choices=("auto", "wrk", "python"), default="auto",
