@@ -14,6 +14,7 @@ Adding a setting is one line: a field of :class:`Settings` (or :class:`HeiConfig
 from __future__ import annotations
 
 import difflib
+import enum
 import json
 import os
 import re
@@ -92,6 +93,34 @@ def boolean(value: Any, at: Reading) -> bool:
         return value
     raise at.fail(value, "a boolean is expected (TOML true or false, without quotes; in the environment "
                          "true/false, 1/0, yes/no or on/off)")
+
+
+class CapturePolicy(enum.Enum):
+    """Which exchanges keep their headers and bodies (``exchange_capture``)."""
+
+    ALL = "all"
+    #: Failed exchanges only (an error status, no answer, an answer that did not verify): the wire of a
+    #: successful exchange holds the partner's data (students' names and dates of birth in mobilities), which
+    #: the node already stores where it belongs; a failure's wire is what the office needs to see.
+    FAILURES = "failures"
+    OFF = "off"
+
+    def keeps(self, *, failed: bool) -> bool:
+        """Whether an exchange that ``failed`` (or not) keeps its capture."""
+        return self is CapturePolicy.ALL or (failed and self is CapturePolicy.FAILURES)
+
+
+def capture_policy(value: Any, at: Reading) -> CapturePolicy:
+    """``"all"``, ``"failures"`` or ``"off"``; a boolean as before (true: all, false: off)."""
+    if isinstance(value, bool):
+        return CapturePolicy.ALL if value else CapturePolicy.OFF
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if isinstance(value, EnvText) and word in _TRUE | _FALSE:
+            return CapturePolicy.ALL if word in _TRUE else CapturePolicy.OFF
+        if word in {p.value for p in CapturePolicy}:
+            return CapturePolicy(word)
+    raise at.fail(value, '"all", "failures" or "off" is expected (true and false still mean all and off)')
 
 
 def positive_int(value: Any, at: Reading) -> int:
@@ -267,9 +296,10 @@ class Settings:
     #: ``HOME/sis-outbox/`` only), and the secret of their HMAC-SHA256 signature (required with the URL).
     sis_webhook_url: str | None = setting(None, optional_url)
     sis_webhook_secret: str | None = setting(None, secret)
-    #: Keep each exchange's URL, headers and bodies for the console (secrets redacted: ``ewp_node/capture.py``),
-    #: each body cut to ``exchange_capture_bytes``, for ``exchange_capture_days`` days (the audit row stays).
-    exchange_capture: bool = setting(True, boolean)
+    #: Which exchanges keep their URL, headers and bodies for the console (secrets redacted:
+    #: ``ewp_node/capture.py``): all, failures only, or none; each body cut to ``exchange_capture_bytes``, for
+    #: ``exchange_capture_days`` days (the audit row stays).
+    exchange_capture: CapturePolicy = setting(CapturePolicy.ALL, capture_policy)
     exchange_capture_bytes: int = setting(64 * 1024, positive_int)
     exchange_capture_days: int = setting(14, positive_int)
 

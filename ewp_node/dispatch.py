@@ -114,7 +114,8 @@ def _audit(ctx: NodeContext, state: middleware.RequestState, response: Response,
         partner_hei=next(iter(heis)) if len(heis) == 1 else None,
         request_id=state.headers.get("x-request-id"),
         key_id=caller.key_id if caller is not None else None, message=message,
-        capture=Capture(state.target, state.headers.items(), state.body, response.headers, body),
+        capture=Capture(state.target, state.headers.items(), state.body, response.headers, body)
+        if ctx.settings.exchange_capture.keeps(failed=response.status_code >= 400) else None,
     ))
 
 

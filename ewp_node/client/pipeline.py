@@ -172,8 +172,10 @@ class EwpClient:
             error, failure = f"{type(exc).__name__}: {exc}", exc
             raise
         finally:
+            failed = error is not None or not 200 <= status < 400
             self._audit(hei_id, api, method, status, started, request_id, note, error,
-                        _capture(prepared, signed, answer, response))
+                        _capture(prepared, signed, answer, response)
+                        if self._ctx.settings.exchange_capture.keeps(failed=failed) else None)
             self._monitor(hei_id, api, endpoint, status, failure, response)
 
     # -- the steps ----------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 from ewp_node.config import (
     DEFAULT_REGISTRY_URL,
     MIN_STATUS_TOKEN,
+    CapturePolicy,
     ConfigError,
     HeiConfig,
     Settings,
@@ -135,6 +136,24 @@ def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
 def test_environment_booleans(tmp_path: Path, word: str, expected: bool) -> None:
     settings = _load(tmp_path, env={"EWP_NODE_RSA_AES128GCM": word, "EWP_NODE_ALLOW_HTTP": word})
     assert settings.rsa_aes128gcm is expected and settings.allow_http is expected
+
+
+@pytest.mark.parametrize(("toml", "env", "expected"), [
+    ("", None, CapturePolicy.ALL), ("exchange_capture = true", None, CapturePolicy.ALL),
+    ("exchange_capture = false", None, CapturePolicy.OFF),
+    ('exchange_capture = "failures"', None, CapturePolicy.FAILURES),
+    ('exchange_capture = " Off "', None, CapturePolicy.OFF), ("", "failures", CapturePolicy.FAILURES),
+    ("", "no", CapturePolicy.OFF), ("exchange_capture = false", "1", CapturePolicy.ALL),
+])
+def test_exchange_capture_policy(tmp_path: Path, toml: str, env: str | None, expected: CapturePolicy) -> None:
+    settings = _load(tmp_path, toml, env={"EWP_NODE_EXCHANGE_CAPTURE": env} if env else None)
+    assert settings.exchange_capture is expected
+
+
+@pytest.mark.parametrize("toml", ['exchange_capture = "yes"', "exchange_capture = 1", 'exchange_capture = "errors"'])
+def test_an_unknown_capture_policy_is_refused_with_the_choices(tmp_path: Path, toml: str) -> None:
+    with pytest.raises(ConfigError, match=r'exchange_capture \(in ewp-node.toml\): "all", "failures" or "off" is'):
+        _load(tmp_path, toml)
 
 
 def test_allow_http_no_keeps_http_refused(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ row by the flusher (also from a dead process's journal), purged after their rete
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -12,11 +13,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ewp_node.audit import AuditSink, decode, encode
 from ewp_node.capture import REDACTED, capture_of, redacted, unpacked
+from ewp_node.client import EwpClient
+from ewp_node.client.errors import PartnerUnavailable
+from ewp_node.config import CapturePolicy
 from ewp_node.store.audit import AuditEntry, Direction, Exchange
 from ewp_node.store.captures import COMPRESS_FROM, Capture, CaptureRow, PackedCapture, purge_captures, tail_of, wire_of
 from ewp_node.store.db import make_engine, upgrade_database
@@ -218,6 +223,38 @@ def test_a_client_call_is_captured_with_the_decoded_answer(make_pair) -> None:  
     assert _headers(row, "request")["authorization"].startswith("Signature keyId=")
     assert b"<echo>hello</echo>" in (row.response_body or b"")
     assert "signature" in _headers(row, "response")
+
+
+class _Refusing(requests.adapters.BaseAdapter):
+    """A transport whose every connection is refused."""
+
+    def send(self, request, **kwargs):  # type: ignore[no-untyped-def]
+        raise requests.ConnectionError("connection refused")
+
+    def close(self) -> None:
+        pass
+
+
+def test_with_failures_only_a_node_keeps_the_wire_of_its_failed_exchanges_both_ways(  # type: ignore[no-untyped-def]
+        make_pair) -> None:
+    pair = make_pair()
+    b = pair.b
+    b.settings = dataclasses.replace(b.settings, exchange_capture=CapturePolicy.FAILURES)
+    client = pair.client(b)
+    client.call("uni-a.example.eu", "echo", params=[("echo", "fine")])  # served by a (all), called by b
+    assert client.call("uni-a.example.eu", "institutions").status == 400  # no hei_id
+    refusing = requests.Session()
+    refusing.mount("https://", _Refusing())
+    with pytest.raises(PartnerUnavailable):  # no answer at all
+        EwpClient(b, session=refusing).call("uni-a.example.eu", "echo", params=[("echo", "lost")])
+    response = pair.apps[b.settings.host].test_client().get("/ewp/echo", base_url=b.settings.base_url)  # unsigned
+    assert response.status_code == 401
+    for ctx in (pair.a, b):
+        ctx.audit.flush()
+    kept = {(e.direction, e.api, e.status): c is not None for e, c in _stored(b.audit._engine)}
+    assert kept == {(Direction.OUT, "echo", 200): False, (Direction.OUT, "institutions", 400): True,
+                    (Direction.OUT, "echo", 0): True, (Direction.IN, "echo", 401): True}
+    assert all(c is not None for _, c in _stored(pair.a.audit._engine))  # a keeps all: the default
 
 
 def test_the_worker_purges_captures_past_their_retention(make_node) -> None:  # type: ignore[no-untyped-def]
