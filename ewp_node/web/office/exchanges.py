@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, abort, render_template, request
 
 from ewp_node.capture import capture_of
+from ewp_node.config import CapturePolicy
 from ewp_node.context import NodeContext
 from ewp_node.office.exchanges import ExchangeFilter, api_names, exchange, find_exchanges
 from ewp_node.office.wire import visible_to, wire
@@ -57,7 +58,8 @@ def install(blueprint: Blueprint, ctx: NodeContext) -> None:
         hidden = capture is not None and not visible_to(row, capture, current().hei_ids, ctx.settings.hei_ids)
         shown = wire(capture) if capture is not None and not hidden else None
         return render_template("office/exchange.html", e=row, wire=shown, hidden=hidden,
-                               kept_days=ctx.settings.exchange_capture_days)
+                               kept_days=ctx.settings.exchange_capture_days,
+                               failures_only=ctx.settings.exchange_capture is CapturePolicy.FAILURES)
 
 
 def _csv(rows: list[AuditEntry]) -> Response:

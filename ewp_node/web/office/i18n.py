@@ -66,6 +66,9 @@ FRENCH: dict[str, str] = {
         "Les en-têtes et corps de cet échange concernent un autre établissement que le vôtre.",
     "No headers or bodies are kept for this exchange (they are kept %(days)s days).":
         "Aucun en-tête ni corps n'est conservé pour cet échange (ils sont conservés %(days)s jours).",
+    "No headers or bodies are kept for this exchange (this node keeps them for failed exchanges only, %(days)s days).":
+        "Aucun en-tête ni corps n'est conservé pour cet échange (ce nœud ne les conserve que pour les échanges en "
+        "échec, %(days)s jours).",
     "Partners we exchanged with, last 30 days": "Partenaires avec qui nous avons échangé, 30 derniers jours",
     "Look up a HEI": "Chercher un établissement",
     "SCHAC id": "Identifiant SCHAC",

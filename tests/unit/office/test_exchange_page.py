@@ -3,10 +3,12 @@ text, secrets redacted, cuts said), readable by viewers, scoped to the user's HE
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
 
+from ewp_node.config import CapturePolicy
 from ewp_node.office.models import Role
 from ewp_node.store.audit import Direction, Exchange
 from ewp_node.store.captures import Capture
@@ -66,6 +68,17 @@ def test_an_exchange_without_a_capture_says_so_in_french(make_node, console) -> 
     _record(node.ctx, "/ewp/echo", b"<ok/>")
     french = viewer.get("/office/exchanges/2").get_data(as_text=True)
     assert "Corps de la réponse" in french and "En-têtes" in french
+
+
+def test_a_successful_exchange_on_a_failures_only_node_says_why_it_has_none(make_node, console) -> None:  # type: ignore[no-untyped-def]
+    node = make_node()
+    node.ctx.settings = dataclasses.replace(node.ctx.settings, exchange_capture=CapturePolicy.FAILURES)
+    assert node.call("POST", "/ewp/echo", [("echo", "bonjour")]).status_code == 200
+    node.ctx.audit.flush()
+    viewer = console(node.app, node.ctx, "vera", Role.VIEWER)
+    assert "keeps them for failed exchanges only, 14 days" in viewer.get("/office/exchanges/1").get_data(as_text=True)
+    viewer.post("/office/lang", lang="fr")
+    assert "que pour les échanges en échec, 14 jours" in viewer.get("/office/exchanges/1").get_data(as_text=True)
 
 
 def test_headers_and_bodies_follow_the_users_hei_scope(make_node, console) -> None:  # type: ignore[no-untyped-def]
