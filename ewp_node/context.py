@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from sqlalchemy.orm import Session, sessionmaker
 
 from ewp_node.audit import AuditRole, AuditSink
-from ewp_node.config import CapturePolicy, Settings, load_settings
+from ewp_node.config import Settings, load_settings
 from ewp_node.security.keys import fingerprint, load_private_key_file
 from ewp_node.store.db import make_engine, session_factory
 from ewp_node.store.replay import ReplayGuard
@@ -123,8 +123,7 @@ def build_context(settings: Settings, registry: CatalogueSource | None = None, *
         client_key=KeyPair.load(settings.client_key_path),
         server_key=KeyPair.load(settings.server_key_path),
         audit=AuditSink(engine, journal_dir(settings),
-                        capture_bytes=0 if settings.exchange_capture is CapturePolicy.OFF
-                        else settings.exchange_capture_bytes,
+                        capture_bytes=settings.exchange_capture_bytes,  # which exchanges keep one: CapturePolicy.keeps
                         role=audit_role),
         replay=replay_guard(settings.database_url),
         schemas=schemas,

@@ -235,11 +235,12 @@ class _Refusing(requests.adapters.BaseAdapter):
         pass
 
 
-def test_with_failures_only_a_node_keeps_the_wire_of_its_failed_exchanges_both_ways(  # type: ignore[no-untyped-def]
-        make_pair) -> None:
+@pytest.mark.parametrize("policy", [CapturePolicy.FAILURES, CapturePolicy.OFF])
+def test_a_node_keeps_the_wire_its_capture_policy_names_both_ways(  # type: ignore[no-untyped-def]
+        make_pair, policy: CapturePolicy) -> None:
     pair = make_pair()
     b = pair.b
-    b.settings = dataclasses.replace(b.settings, exchange_capture=CapturePolicy.FAILURES)
+    b.settings = dataclasses.replace(b.settings, exchange_capture=policy)
     client = pair.client(b)
     client.call("uni-a.example.eu", "echo", params=[("echo", "fine")])  # served by a (all), called by b
     assert client.call("uni-a.example.eu", "institutions").status == 400  # no hei_id
@@ -252,8 +253,9 @@ def test_with_failures_only_a_node_keeps_the_wire_of_its_failed_exchanges_both_w
     for ctx in (pair.a, b):
         ctx.audit.flush()
     kept = {(e.direction, e.api, e.status): c is not None for e, c in _stored(b.audit._engine)}
-    assert kept == {(Direction.OUT, "echo", 200): False, (Direction.OUT, "institutions", 400): True,
-                    (Direction.OUT, "echo", 0): True, (Direction.IN, "echo", 401): True}
+    failures = policy is CapturePolicy.FAILURES
+    assert kept == {(Direction.OUT, "echo", 200): False, (Direction.OUT, "institutions", 400): failures,
+                    (Direction.OUT, "echo", 0): failures, (Direction.IN, "echo", 401): failures}
     assert all(c is not None for _, c in _stored(pair.a.audit._engine))  # a keeps all: the default
 
 
