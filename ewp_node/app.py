@@ -21,7 +21,7 @@ from ewp_node.errors import (
     install_error_handlers,
 )
 from ewp_node.manifest import MANIFEST_PATH, build_manifest
-from ewp_node.responses import serialize
+from ewp_node.responses import Answer, serialize
 from ewp_node.security import middleware
 from ewp_node.security.keys import public_key_b64
 from ewp_node.web.health import health_blueprint
@@ -76,7 +76,7 @@ def _make_view(target: ApiEndpoint) -> Callable[..., Response]:
         state: middleware.RequestState = g.ewp
         if state.method == "HEAD":  # Flask adds HEAD to GET routes; EWP knows GET and POST only
             raise MethodNotAllowed("HEAD is not supported: use GET or POST")
-        return target.answer(state, request.get_data(cache=True), request.query_string, url_hei)
+        return target.answer(state, request.get_data(cache=True), request.query_string, url_hei).response()
 
     dispatch.__name__ = f"{target.api.name}_{target.endpoint.element}".replace("-", "_")
     return dispatch
@@ -143,9 +143,9 @@ def create_app(ctx: NodeContext) -> Flask:
     @app.after_request
     def _finalize(response: Response) -> Response:
         state: middleware.RequestState | None = g.get("ewp")
-        if state is not None:
-            response = finish(ctx, state, response, middleware.signing_budget(app))
-        return response
+        if state is None or response.direct_passthrough:
+            return response
+        return finish(ctx, state, Answer.of(response), middleware.signing_budget(app)).response()
 
     app.wsgi_app = ApiFront(ctx, targets, app.wsgi_app, lambda: middleware.signing_budget(app))  # type: ignore[method-assign]
     return app

@@ -4,9 +4,11 @@ machinery.
 A request whose path is an API URL, whose method that endpoint takes and whose body is plainly framed (a
 ``Content-Length`` within ``max_request_bytes``) is routed by one dictionary lookup and answered by
 :class:`ApiFront` itself: no request context, URL map or hooks, which cost a signed Echo about as much as the
-whole EWP security layer (docs/design-notes.md, "The API front"). Everything else (the console, ``/status``,
-``/health``, the manifest, HEAD or a wrong method, a path with ``//``, a request the server refused, a chunked
-body) goes on to Flask, whose routes and hooks call the same functions below: one behaviour, two doors.
+whole EWP security layer (docs/design-notes.md, "The API front"), and no werkzeug response either: the
+answer is a plain :class:`~ewp_node.responses.Answer` from the view to the server. Everything else (the
+console, ``/status``, ``/health``, the manifest, HEAD or a wrong method, a path with ``//``, a request the
+server refused, a chunked body) goes on to Flask, whose routes and hooks call the same functions below: one
+behaviour, two doors.
 """
 
 from __future__ import annotations
@@ -17,14 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from flask import Response
-
 from ewp_node.api import ApiSpec, Endpoint, EwpRequest, FileBody, HandlerServices, XmlBody
 from ewp_node.config import Settings
 from ewp_node.errors import REJECTED_ENVIRON_KEY, NotFound, error_answer
 from ewp_node.params import Params, read_form
 from ewp_node.ratelimit import TokenBucket
-from ewp_node.responses import XML_CONTENT_TYPE, xml_response
+from ewp_node.responses import XML_CONTENT_TYPE, Answer, xml_answer
 from ewp_node.security import middleware
 from ewp_node.security.errors import SecurityError
 from ewp_node.store.audit import Direction, Exchange
@@ -55,14 +55,14 @@ def _params(endpoint: Endpoint, method: str, query_string: bytes, body: bytes) -
     return read_form(raw)
 
 
-def _render(ctx: NodeContext, result: object) -> Response:
+def _render(ctx: NodeContext, result: object) -> Answer:
     if isinstance(result, FileBody):
-        return Response(result.content, content_type=result.media_type)
+        return Answer(200, [("Content-Type", result.media_type)], result.content)
     if ctx.schemas is not None:
         ctx.schemas.validate(result.content if isinstance(result, XmlBody) else result)  # type: ignore[arg-type]
     if isinstance(result, XmlBody):
-        return Response(result.content, content_type=XML_CONTENT_TYPE)
-    return xml_response(result)  # type: ignore[arg-type]
+        return Answer(200, [("Content-Type", XML_CONTENT_TYPE)], result.content)
+    return xml_answer(result)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class ApiEndpoint:
     endpoint: Endpoint
 
     def answer(self, state: middleware.RequestState, body: bytes, query_string: bytes,
-               url_hei: str | None) -> Response:
+               url_hei: str | None) -> Answer:
         """The view's answer to a request (before signing).
 
         :raises Exception: an EWP, security, database or other error, for :func:`answer_error`.
@@ -93,39 +93,39 @@ class ApiEndpoint:
         return _render(self.ctx, self.api.views[self.endpoint.element](request))
 
 
-def answer_error(exc: Exception) -> Response:
+def answer_error(exc: Exception) -> Answer:
     """The ``<error-response>`` for an exception raised while answering (the 401 challenge for security errors)."""
     if isinstance(exc, SecurityError):
-        return middleware.security_error_response(exc)
+        return middleware.security_error_answer(exc)
     return error_answer(exc)
 
 
-def _audit(ctx: NodeContext, state: middleware.RequestState, response: Response, body: bytes | None) -> None:
+def _audit(ctx: NodeContext, state: middleware.RequestState, answer: Answer, body: bytes) -> None:
     """Record the exchange; ``body`` is the response body before content codings (references only: the audit
     sink redacts and cuts the capture)."""
     caller = state.caller
     heis = caller.hei_ids if caller is not None else frozenset()
     message = None
-    if response.status_code >= 400:
-        message = response.headers.get("X-EWP-Verification-Message") or response.status
+    if answer.status >= 400:
+        message = answer.header("X-EWP-Verification-Message") or answer.status_line
     ctx.audit.record(Exchange(
         at=datetime.now(UTC), direction=Direction.IN, api=state.api, method=state.method,
-        status=response.status_code, duration_ms=int((time.perf_counter() - state.started) * 1000),
+        status=answer.status, duration_ms=int((time.perf_counter() - state.started) * 1000),
         partner_hei=next(iter(heis)) if len(heis) == 1 else None,
         request_id=state.headers.get("x-request-id"),
         key_id=caller.key_id if caller is not None else None, message=message,
-        capture=Capture(state.target, state.headers.items(), state.body, response.headers, body)
-        if ctx.settings.exchange_capture.keeps(failed=response.status_code >= 400) else None,
+        capture=Capture(state.target, state.headers.items(), state.body, answer.headers, body)
+        if ctx.settings.exchange_capture.keeps(failed=answer.status >= 400) else None,
     ))
 
 
-def finish(ctx: NodeContext, state: middleware.RequestState, response: Response, budget: TokenBucket) -> Response:
+def finish(ctx: NodeContext, state: middleware.RequestState, answer: Answer, budget: TokenBucket) -> Answer:
     """Compress, encrypt and sign the answer as the request asked, then audit the exchange (with the body as the
     view made it)."""
-    body = None if response.direct_passthrough else response.get_data()
-    response = middleware.finalize_response(ctx, state, response, budget)
-    _audit(ctx, state, response, body)
-    return response
+    body = answer.body
+    answer = middleware.finalize_answer(ctx, state, answer, budget)
+    _audit(ctx, state, answer, body)
+    return answer
 
 
 def api_paths(settings: Settings, endpoint: Endpoint) -> list[tuple[str, str | None]]:
@@ -167,16 +167,17 @@ class ApiFront:
             return self._next(environ, start_response)
         state = middleware.RequestState.begin(route.target.api.name, environ)
         try:
-            response = route.target.answer(state, body, environ.get("QUERY_STRING", "").encode("latin-1"),
-                                           route.url_hei)
+            answer = route.target.answer(state, body, environ.get("QUERY_STRING", "").encode("latin-1"),
+                                         route.url_hei)
         except Exception as exc:  # noqa: BLE001 (every failure is answered, as Flask's handler does)
-            response = answer_error(exc)
+            answer = answer_error(exc)
         try:
-            response = finish(self._ctx, state, response, self._budget())
+            answer = finish(self._ctx, state, answer, self._budget())
         except Exception as exc:  # noqa: BLE001 (as in Flask: an after-request failure is a plain 500)
-            response = answer_error(exc)
-        start_response(response.status, response.headers.to_wsgi_list())
-        return [response.get_data()]
+            answer = answer_error(exc)
+            answer.set_header("Content-Length", str(len(answer.body)))
+        start_response(answer.status_line, answer.headers)
+        return [answer.body]
 
     def _plain_body(self, environ: dict[str, Any]) -> bytes | None:
         """The request body when its framing is plain (None: Flask reads, bounds or refuses it)."""

@@ -19,6 +19,8 @@ from ewp_node.xml.ns import COMMON, XML_LANG, q
 if TYPE_CHECKING:
     from flask import Flask, Response
 
+    from ewp_node.responses import Answer
+
 log = logging.getLogger(__name__)
 
 #: ``Retry-After`` seconds of a 503: about the time a database restart or a registry retry takes.
@@ -103,32 +105,37 @@ def build_error_response(developer_message: str, user_message: str | None = None
     return root
 
 
-def error_answer(exc: Exception) -> Response:
+def error_answer(exc: Exception) -> Answer:
     """The ``<error-response>`` for any exception: an EWP error with its status (503 with ``Retry-After``), a
     database outage as 503, an HTTP error with its code (405 with ``Allow``), anything else a 500 with a trace
     id in the log and in the message, never a traceback on the wire. Security errors are answered by
-    :func:`ewp_node.security.middleware.security_error_response` (the 401 challenge)."""
-    from ewp_node.responses import xml_response
+    :func:`ewp_node.security.middleware.security_error_answer` (the 401 challenge)."""
+    from ewp_node.responses import xml_answer
 
     if isinstance(exc, DATABASE_UNAVAILABLE):
         log.warning("database unavailable, answering 503: %s", (str(exc).splitlines() or [""])[0])
         exc = ServiceUnavailable("the node's database is not available: retry later")
     if isinstance(exc, EwpError):
-        response = xml_response(build_error_response(exc.developer_message, exc.user_message), exc.status)
+        answer = xml_answer(build_error_response(exc.developer_message, exc.user_message), exc.status)
         if exc.status == 503:
-            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+            answer.set_header("Retry-After", str(RETRY_AFTER_SECONDS))
+        return answer
     if isinstance(exc, HTTPException):
         status = exc.code or 500
-        response = xml_response(build_error_response(exc.description or exc.name), status)
+        answer = xml_answer(build_error_response(exc.description or exc.name), status)
         if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
-            response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
-        return response
+            answer.set_header("Allow", ", ".join(exc.valid_methods))  # type: ignore[attr-defined]
+        return answer
     trace_id = uuid.uuid4().hex[:12]
     log.exception("internal error, trace id %s", trace_id, exc_info=exc)
-    return xml_response(build_error_response(f"internal error, trace id {trace_id}"), 500)
+    return xml_answer(build_error_response(f"internal error, trace id {trace_id}"), 500)
+
+
+def error_response(exc: Exception) -> Response:
+    """:func:`error_answer` as a Flask response (the app's error handler)."""
+    return error_answer(exc).response()
 
 
 def install_error_handlers(app: Flask) -> None:
     """Every error of the Flask app is answered by :func:`error_answer`."""
-    app.register_error_handler(Exception, error_answer)
+    app.register_error_handler(Exception, error_response)

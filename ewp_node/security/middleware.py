@@ -21,7 +21,7 @@ from flask import Flask, Response
 from ewp_node.errors import ServiceUnavailable, build_error_response
 from ewp_node.ratelimit import TokenBucket
 from ewp_node.registry.fetch import RegistryUnavailable
-from ewp_node.responses import xml_response
+from ewp_node.responses import Answer, xml_answer
 from ewp_node.security.caller import Caller
 from ewp_node.security.encryption import decode_request_body, response_key
 from ewp_node.security.errors import MalformedSignature, NotAClientKey, SecurityError, UnknownKey
@@ -167,13 +167,17 @@ def negotiate_encryption(ctx: NodeContext, state: RequestState, body: bytes) -> 
     return plaintext
 
 
-def security_error_response(exc: SecurityError) -> Response:
-    response = xml_response(build_error_response(str(exc)), exc.status)
-    response.headers["X-EWP-Verification-Message"] = f"{exc.check}: {exc}"[:300]
+def security_error_answer(exc: SecurityError) -> Answer:
+    answer = xml_answer(build_error_response(str(exc)), exc.status)
+    answer.headers.append(("X-EWP-Verification-Message", f"{exc.check}: {exc}"[:300]))
     if exc.status == 401:
-        response.headers["WWW-Authenticate"] = 'Signature realm="EWP"'
-        response.headers["Want-Digest"] = "SHA-256"
-    return response
+        answer.headers += [("WWW-Authenticate", 'Signature realm="EWP"'), ("Want-Digest", "SHA-256")]
+    return answer
+
+
+def security_error_response(exc: SecurityError) -> Response:
+    """:func:`security_error_answer` as a Flask response (the app's handler of security errors)."""
+    return security_error_answer(exc).response()
 
 
 def _request_signature(state: RequestState) -> str | None:
@@ -189,40 +193,37 @@ def _request_signature(state: RequestState) -> str | None:
         return None
 
 
-def finalize_response(ctx: NodeContext, state: RequestState, response: Response, budget: TokenBucket) -> Response:
+def finalize_answer(ctx: NodeContext, state: RequestState, answer: Answer, budget: TokenBucket) -> Answer:
     """Compress when accepted, encrypt when asked, then sign when ``Accept-Signature: rsa-sha256`` asks
     (srvauth-httpsig). Error responses are signed too (sec-intro: "error signing"), those to unverified
     requests within :data:`UNVERIFIED_SIGNATURES_PER_SECOND`. The body is final before the Digest: gzip
-    first, then ewp-rsa-aes128gcm, so the client decodes in reverse order.
+    first, then ewp-rsa-aes128gcm, so the client decodes in reverse order. ``Content-Length`` is set last.
     """
-    if response.direct_passthrough:
-        return response
-    body = response.get_data()
+    body = answer.body
     codings = []
     accept_encoding = state.headers.get("accept-encoding")
     if len(body) >= GZIP_MIN_BYTES and accept_encoding and accepts_coding(accept_encoding, "gzip"):
         body = gzip.compress(body, compresslevel=5, mtime=0)
         codings.append("gzip")
-    if state.response_key is not None and response.status_code < 500:
+    if state.response_key is not None and answer.status < 500:
         body = encrypt(body, state.response_key)
         codings.append(CODING)
     if codings:
-        response.set_data(body)
-        response.headers["Content-Encoding"] = ", ".join(codings)
+        answer.body = body
+        answer.set_header("Content-Encoding", ", ".join(codings))
+    answer.set_header("Content-Length", str(len(body)))
     if wants_signed_response(state.headers.get("accept-signature")) and (
-            state.verified is not None or response.status_code < 400 or budget.take()):
-        response.headers.extend(
-            sign_response(
-                headers={name: value for name, value in response.headers.items() if name.lower() in _SIGNED},
-                body=body,
-                private_key=ctx.server_key.private,
-                key_id=ctx.server_key.key_id,
-                now=datetime.now(UTC),
-                request_id=state.headers.get("x-request-id"),
-                request_signature=_request_signature(state),
-            )
-        )
-    return response
+            state.verified is not None or answer.status < 400 or budget.take()):
+        answer.headers += sign_response(
+            headers={name: value for name, value in answer.headers if name.lower() in _SIGNED},
+            body=body,
+            private_key=ctx.server_key.private,
+            key_id=ctx.server_key.key_id,
+            now=datetime.now(UTC),
+            request_id=state.headers.get("x-request-id"),
+            request_signature=_request_signature(state),
+        ).items()
+    return answer
 
 
 def install(app: Flask) -> None:
