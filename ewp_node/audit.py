@@ -41,6 +41,8 @@ from ewp_node.store.captures import PackedCapture
 log = logging.getLogger(__name__)
 #: One encoder for every line (``json.dumps`` with options builds one per call); the values never nest in a cycle.
 _JSON = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+#: Journal heads are UTF-8: decoded here, ``json.loads`` would first guess the encoding of the bytes.
+_JSON_DECODE = json.JSONDecoder().decode
 #: Values in a journal line: every :class:`Exchange` field, or all but the capture (lines written before it).
 _LINE_LENGTHS = (len(Exchange._fields), len(Exchange._fields) - 1)
 #: Position of the ``uid`` field in a journal line.
@@ -90,7 +92,7 @@ def decode(line: bytes) -> Exchange:
     :raises ValueError: not such a line.
     """
     head, _, tail = line.rstrip(b"\n").partition(b"\t")  # JSON holds no raw tab
-    values = json.loads(head)
+    values = _JSON_DECODE(head.decode())
     if not isinstance(values, list) or len(values) not in _LINE_LENGTHS:
         raise ValueError(f"a journal line holds {len(Exchange._fields)} values")
     values[0], values[1] = datetime.fromisoformat(values[0]), Direction(values[1])
