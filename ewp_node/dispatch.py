@@ -114,7 +114,7 @@ def _audit(ctx: NodeContext, state: middleware.RequestState, answer: Answer, bod
         partner_hei=next(iter(heis)) if len(heis) == 1 else None,
         request_id=state.headers.get("x-request-id"),
         key_id=caller.key_id if caller is not None else None, message=message,
-        capture=Capture(state.target, state.headers.items(), state.body, answer.headers, body)
+        capture=Capture(state.target, state.headers.items(), state.body, answer.wire_headers(), body)
         if ctx.settings.exchange_capture.keeps(failed=answer.status >= 400) else None,
     ))
 
@@ -175,8 +175,7 @@ class ApiFront:
             answer = finish(self._ctx, state, answer, self._budget())
         except Exception as exc:  # noqa: BLE001 (as in Flask: an after-request failure is a plain 500)
             answer = answer_error(exc)
-            answer.set_header("Content-Length", str(len(answer.body)))
-        start_response(answer.status_line, answer.headers)
+        start_response(answer.status_line, answer.wire_headers())
         return [answer.body]
 
     def _plain_body(self, environ: dict[str, Any]) -> bytes | None:

@@ -197,7 +197,7 @@ def finalize_answer(ctx: NodeContext, state: RequestState, answer: Answer, budge
     """Compress when accepted, encrypt when asked, then sign when ``Accept-Signature: rsa-sha256`` asks
     (srvauth-httpsig). Error responses are signed too (sec-intro: "error signing"), those to unverified
     requests within :data:`UNVERIFIED_SIGNATURES_PER_SECOND`. The body is final before the Digest: gzip
-    first, then ewp-rsa-aes128gcm, so the client decodes in reverse order. ``Content-Length`` is set last.
+    first, then ewp-rsa-aes128gcm, so the client decodes in reverse order.
     """
     body = answer.body
     codings = []
@@ -211,7 +211,6 @@ def finalize_answer(ctx: NodeContext, state: RequestState, answer: Answer, budge
     if codings:
         answer.body = body
         answer.set_header("Content-Encoding", ", ".join(codings))
-    answer.set_header("Content-Length", str(len(body)))
     if wants_signed_response(state.headers.get("accept-signature")) and (
             state.verified is not None or answer.status < 400 or budget.take()):
         answer.headers += sign_response(
